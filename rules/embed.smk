@@ -1,0 +1,43 @@
+# Sentence embeddings of every pool example, scattered over shards of whole
+# length-bucketed batches and gathered back into pool order.
+
+
+rule embed_shard:
+    input:
+        pool=rules.ingest.output.pool,
+    output:
+        scatter.embed(f"{RESULTS}/embed/shards/{{scatteritem}}.npz"),
+    params:
+        model=config["embed"]["model"],
+        batch_size=config["embed"]["batch_size"],
+        max_seq_length=config["embed"]["max_seq_length"],
+        device=config["device"],
+    threads: threads_of("embed")
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    log:
+        f"{LOGS}/embed_shard/{{scatteritem}}.log",
+    benchmark:
+        f"{BENCH}/embed_shard/{{scatteritem}}.tsv"
+    conda:
+        "../envs/embed.yaml"
+    script:
+        "../scripts/embed_shard.py"
+
+
+rule embed_gather:
+    input:
+        pool=rules.ingest.output.pool,
+        shards=gather.embed(f"{RESULTS}/embed/shards/{{scatteritem}}.npz"),
+    output:
+        embeddings=f"{RESULTS}/embed/embeddings.npy",
+        meta=f"{RESULTS}/embed/embeddings.json",
+    params:
+        model=config["embed"]["model"],
+    log:
+        f"{LOGS}/embed_gather.log",
+    conda:
+        "../envs/embed.yaml"
+    script:
+        "../scripts/embed_gather.py"

@@ -1,0 +1,117 @@
+# The base model M0 (tiny: tokenizer + Llama-class model trained here; or a
+# causal LM by name) and the warm-up model M_SFT fine-tuned on I0.
+
+
+rule corpus:
+    output:
+        f"{RESULTS}/models/corpus.jsonl",
+    params:
+        max_chars=config["model"]["tiny"]["corpus_chars"],
+    log:
+        f"{LOGS}/corpus.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/corpus.py"
+
+
+rule tokenizer:
+    input:
+        corpus=rules.corpus.output[0],
+    output:
+        directory(f"{RESULTS}/models/tokenizer"),
+    params:
+        vocab_size=config["model"]["tiny"]["vocab_size"],
+    log:
+        f"{LOGS}/tokenizer.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/tokenizer.py"
+
+
+rule pretrain:
+    input:
+        corpus=rules.corpus.output[0],
+        tokenizer=rules.tokenizer.output[0],
+    output:
+        model=directory(f"{RESULTS}/models/base"),
+        metrics=f"{RESULTS}/models/pretrain.json",
+    params:
+        shape={k: config["model"]["tiny"][k] for k in ("hidden", "layers", "heads", "ffn")},
+        max_position=config["model"]["max_length"],
+        settings=config["model"]["pretrain"],
+        seed=config["seed"],
+        device=config["device"],
+    threads: config["model"]["pretrain"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    log:
+        f"{LOGS}/pretrain.log",
+    benchmark:
+        f"{BENCH}/pretrain.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/pretrain.py"
+
+
+rule base_model:
+    input:
+        base_model_dir(),
+    output:
+        f"{RESULTS}/models/base.json",
+    params:
+        base=config["model"]["base"],
+    log:
+        f"{LOGS}/base_model.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/base_model.py"
+
+
+rule warmup_set:
+    input:
+        candidates=rules.split_dev.output.candidates,
+    output:
+        f"{RESULTS}/depth/i0_ids.txt",
+    params:
+        size=config["warmup"]["size"],
+        seed=config["seed"],
+    log:
+        f"{LOGS}/warmup_set.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/warmup_set.py"
+
+
+rule warmup:
+    input:
+        base=rules.base_model.output[0],
+        base_files=base_model_dir(),
+        pool=rules.ingest.output.pool,
+        ids=rules.warmup_set.output[0],
+    output:
+        model=directory(f"{RESULTS}/models/warmup"),
+        metrics=f"{RESULTS}/models/warmup.json",
+    params:
+        finetune=config["finetune"],
+        max_length=config["model"]["max_length"],
+        prompt=config["model"]["prompt"],
+        seed=config["seed"],
+        device=config["device"],
+    threads: threads_of("finetune")
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    log:
+        f"{LOGS}/warmup.log",
+    benchmark:
+        f"{BENCH}/warmup.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/warmup.py"

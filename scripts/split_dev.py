@@ -1,0 +1,17 @@
+"""Hold out a dev set stratified by domain."""
+from ila.workflow import start
+
+log = start(snakemake)  # noqa: F821
+from ila import io  # noqa: E402
+from ila.pool import split  # noqa: E402
+
+p = snakemake.params  # noqa: F821
+pool = io.read_parquet(snakemake.input.pool, columns=["id", "domain"])  # noqa: F821
+dev_size = int(p.dev_size) if p.dev_size >= 1 else float(p.dev_size)
+candidates, dev = split.dev_split(pool, dev_size, seed=p.seed, max_per_domain=p.max_per_domain)
+out = snakemake.output  # noqa: F821
+io.write_ids(out.candidates, candidates)
+io.write_ids(out.dev, dev)
+summary = split.split_summary(pool, candidates, dev)
+io.write_json(out.summary, summary)
+log.info("split: %d candidates, %d dev", len(candidates), len(dev))

@@ -1,0 +1,39 @@
+"""Join tables by id (never by position)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Sequence
+
+import pandas as pd
+
+
+def rows_by_id(table: pd.DataFrame, ids: Sequence[str], what: str = "table") -> pd.DataFrame:
+    """Rows of `table` for `ids`, in the order of `ids`. An id missing from
+    the table is an error that names it."""
+    indexed = table.set_index("id", drop=False)
+    if not indexed.index.is_unique:
+        raise ValueError(f"{what} has duplicate ids")
+    missing = pd.Index(ids).difference(indexed.index)
+    if len(missing):
+        raise KeyError(f"{len(missing)} ids are not in the {what}, e.g. {missing[0]}")
+    return indexed.loc[list(ids)].reset_index(drop=True)
+
+
+def to_records(table: pd.DataFrame, columns: Sequence[str] = ("id", "instruction", "input", "output", "domain")) -> list[dict]:
+    cols = [c for c in columns if c in table.columns]
+    return table[cols].to_dict("records")
+
+
+def seeded_order(ids: Sequence[str], seed: int, salt: str = "") -> list[str]:
+    """`ids` in a seeded pseudo-random order that depends only on the ids
+    and the seed, not on their input order."""
+    key = lambda i: hashlib.sha256(f"{seed}:{salt}:{i}".encode()).hexdigest()  # noqa: E731
+    return sorted(ids, key=lambda i: (key(i), i))
+
+
+def seeded_sample(ids: Sequence[str], size: int, seed: int, salt: str = "") -> list[str]:
+    """A seeded sample of `size` ids (sorted by id), independent of input order."""
+    if size > len(ids):
+        raise ValueError(f"cannot sample {size} from {len(ids)} ids")
+    return sorted(seeded_order(ids, seed, salt)[:size])
