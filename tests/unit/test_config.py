@@ -1,0 +1,63 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = str(ROOT / "schemas" / "config.schema.yaml")
+
+
+def load(name):
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+def test_default_config_validates_and_fills_defaults():
+    cfg = load("config.yaml")
+    validate(cfg, SCHEMA)
+    assert cfg["name"] == "default"
+    assert cfg["pool"]["fields"]["instruction"] == "instruction"
+    assert cfg["finetune"]["epochs"] == 2
+    assert cfg["cells"]["method"] == "grid"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
+def test_every_shipped_config_validates(name):
+    cfg = copy.deepcopy(load("config.yaml"))
+    from snakemake.utils import update_config
+
+    update_config(cfg, load(f"configs/{name}"))
+    validate(cfg, SCHEMA)
+
+
+def test_unknown_key_fails_naming_it():
+    cfg = load("config.yaml")
+    cfg["pool"]["sourse"] = "jsonl"
+    with pytest.raises(Exception, match="sourse"):
+        validate(cfg, SCHEMA)
+
+
+def test_wrong_type_fails_naming_the_key():
+    cfg = load("config.yaml")
+    cfg["embed"]["shards"] = "two"
+    with pytest.raises(Exception, match="shards"):
+        validate(cfg, SCHEMA)
+    cfg = load("config.yaml")
+    cfg["pool"]["source"] = "csv"
+    with pytest.raises(Exception, match="source"):
+        validate(cfg, SCHEMA)
+
+
+def _walk(schema, path="config"):
+    if schema.get("type") == "object" or "properties" in schema:
+        for key, sub in schema.get("properties", {}).items():
+            yield f"{path}.{key}", sub
+            yield from _walk(sub, f"{path}.{key}")
+
+
+def test_every_schema_key_has_description_and_default():
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    missing = [p for p, sub in _walk(schema) if "description" not in sub or "default" not in sub]
+    assert missing == []
+    assert schema["additionalProperties"] is False
