@@ -1,0 +1,630 @@
+"""Ingest an instruction pool into the canonical table, with a ledger.
+
+Two kinds of source are read through one row-validation path:
+
+- JSON Lines: one file, or a folder whose ``*.jsonl`` files are read in name
+  order (other entries of the folder are listed in the ledger as
+  ``skipped_files``);
+- a Hugging Face dataset, through ``datasets.load_dataset`` (which also reads
+  local ``json``/``parquet``/``csv`` files with ``data_files=``).
+
+Every row read ends up either in the pool or in the rejects table with its
+file, line and reason; the ledger counts both, and ``read == kept +
+rejected_total`` is checked before anything is returned. Nothing is dropped
+silently.
+
+Canonical pool (one row per example, sorted by id): ``id`` (content hash of
+instruction/input/output, see :func:`ila.io.stable_id`), ``instruction``,
+``input``, ``output``, ``source``, ``domain``, ``labels``. Text is kept
+exactly as read (no stripping or normalisation), so the id of an example is
+the same wherever it comes from.
+
+Rules a row must pass, checked in this order (the first failure is the
+reason recorded):
+
+``invalid_utf8``    the line is not valid UTF-8, or a text field holds a
+                    lone surrogate escape that cannot be written as UTF-8;
+``invalid_json``    the line does not parse as JSON;
+``not_an_object``   it parses, but not to a JSON object;
+``missing_field``   the (mapped) instruction or output field is absent or null;
+``wrong_type``      a text field is not a string, or labels is not a list of
+                    strings (an absent or null optional field takes its
+                    default: input "", domain "", labels []);
+``empty_field``     instruction or output is empty after stripping whitespace;
+``too_long``        len(instruction) + len(input) + len(output) > max_chars;
+``duplicate``       another valid row has the same (instruction, input).
+
+Duplicates are resolved independently of row and file order: of the rows
+sharing an (instruction, input) key, the one with the smallest id is kept
+(ties between rows with the same id are broken by source, domain and labels,
+so identical rows give identical pools whatever their order). Every other row
+of the key is a ``duplicate`` reject with ``duplicate_of`` = the kept id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import pandas as pd
+
+from ila.io import atomic_path, sha256_ids, stable_id, write_json
+
+POOL_COLUMNS = ["id", "instruction", "input", "output", "source", "domain", "labels"]
+REJECT_COLUMNS = ["file", "line", "reason", "detail", "id", "duplicate_of"]
+REASONS = (
+    "invalid_utf8",
+    "invalid_json",
+    "not_an_object",
+    "missing_field",
+    "wrong_type",
+    "empty_field",
+    "too_long",
+    "duplicate",
+)
+CANONICAL_FIELDS = ("instruction", "input", "output", "domain", "labels", "source")
+REQUIRED_FIELDS = ("instruction", "output")
+SNIFF_BYTES = 8192
+_BINARY_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"PAR1": "parquet",
+}
+_DETAIL_MAX = 200
+
+
+class IngestError(Exception):
+    """The source as a whole cannot be ingested (missing path, not JSON
+    Lines, no usable row). The message names the file or dataset."""
+
+
+@dataclass
+class IngestResult:
+    """Output of :func:`ingest`: the canonical pool, one row per reject, and
+    the ledger of counts."""
+
+    pool: pd.DataFrame
+    rejects: pd.DataFrame
+    ledger: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------
+# Row validation (shared by every source)
+
+
+@dataclass
+class _Reject:
+    file: str
+    line: int
+    reason: str
+    detail: str
+    id: str | None = None
+    duplicate_of: str | None = None
+
+
+@dataclass
+class _Row:
+    file: str
+    line: int
+    id: str
+    instruction: str
+    input: str
+    output: str
+    source: str
+    domain: str
+    labels: list
+
+    def order_key(self) -> tuple:
+        """Which of several rows with one (instruction, input) is kept: the
+        smallest id, then the smallest remaining content. Never position."""
+        return (self.id, self.source, self.domain, json.dumps(self.labels, ensure_ascii=False))
+
+
+def _encodable(text: str) -> bool:
+    """False for strings that cannot be written as UTF-8 (a JSON escape such
+    as "\\ud800" decodes to a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 3] + "..."
+
+
+def resolve_fields(fields: Mapping[str, str] | None) -> dict[str, str]:
+    """Canonical field name -> source field name, identity by default.
+    Raises ValueError on a canonical name that does not exist."""
+    out = {name: name for name in CANONICAL_FIELDS}
+    if fields:
+        unknown = sorted(set(fields) - set(CANONICAL_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown canonical field(s) in fields mapping: {unknown}; "
+                f"allowed: {list(CANONICAL_FIELDS)}"
+            )
+        for name, src in fields.items():
+            if not isinstance(src, str) or not src:
+                raise ValueError(f"fields[{name!r}] must be a non-empty string, got {src!r}")
+            out[name] = src
+    return out
+
+
+def _field_label(canonical: str, fmap: Mapping[str, str]) -> str:
+    src = fmap[canonical]
+    return f"'{canonical}'" if src == canonical else f"'{canonical}' (source field '{src}')"
+
+
+def _validate(
+    obj: Any,
+    file: str,
+    line: int,
+    fmap: Mapping[str, str],
+    default_source: str,
+    max_chars: int | None,
+) -> _Row | _Reject:
+    """Turn one parsed record into a canonical row, or a reject."""
+    if not isinstance(obj, dict):
+        return _Reject(file, line, "not_an_object", f"JSON value has type {type(obj).__name__}, not object")
+
+    for name in REQUIRED_FIELDS:
+        if obj.get(fmap[name]) is None:
+            return _Reject(file, line, "missing_field", f"missing {_field_label(name, fmap)}")
+
+    values: dict[str, Any] = {}
+    for name, default in (("instruction", None), ("input", ""), ("output", None), ("domain", "")):
+        value = obj.get(fmap[name])
+        if value is None:
+            value = default
+        if not isinstance(value, str):
+            return _Reject(
+                file, line, "wrong_type",
+                f"{_field_label(name, fmap)} has type {type(value).__name__}, not string",
+            )
+        values[name] = value
+
+    for name, value in values.items():
+        if not _encodable(value):
+            return _Reject(
+                file, line, "invalid_utf8", f"{_field_label(name, fmap)} holds a lone surrogate escape"
+            )
+    example_id = stable_id(values["instruction"], values["input"], values["output"])
+
+    labels = obj.get(fmap["labels"])
+    if labels is None:
+        labels = []
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        what = f"of type {type(labels).__name__}" if not isinstance(labels, list) else "a list with a non-string item"
+        return _Reject(
+            file, line, "wrong_type", f"{_field_label('labels', fmap)} is {what}, not a list of strings",
+            id=example_id,
+        )
+
+    if not all(_encodable(x) for x in labels):
+        return _Reject(
+            file, line, "invalid_utf8", f"{_field_label('labels', fmap)} holds a lone surrogate escape",
+            id=example_id,
+        )
+
+    for name in REQUIRED_FIELDS:
+        if not values[name].strip():
+            return _Reject(
+                file, line, "empty_field", f"{_field_label(name, fmap)} is empty after strip", id=example_id
+            )
+
+    n_chars = len(values["instruction"]) + len(values["input"]) + len(values["output"])
+    if max_chars is not None and n_chars > max_chars:
+        return _Reject(
+            file, line, "too_long", f"{n_chars} characters > max_chars={max_chars}", id=example_id
+        )
+
+    row_source = obj.get(fmap["source"])
+    usable = isinstance(row_source, str) and row_source.strip() and _encodable(row_source)
+    source = row_source if usable else default_source
+
+    return _Row(
+        file=file,
+        line=line,
+        id=example_id,
+        instruction=values["instruction"],
+        input=values["input"],
+        output=values["output"],
+        source=source,
+        domain=values["domain"],
+        labels=list(labels),
+    )
+
+
+class _Collector:
+    """Accumulates rows, rejects and per-file counts across sources, then
+    resolves duplicates and builds the pool, rejects table and ledger."""
+
+    def __init__(self, fmap: Mapping[str, str], max_chars: int | None):
+        self.fmap = fmap
+        self.max_chars = max_chars
+        self.rows: list[_Row] = []
+        self.rejects: list[_Reject] = []
+        self.files: dict[str, dict[str, int]] = {}
+        self.blank_lines = 0
+        self.skipped_files: list[str] = []
+
+    def start_file(self, file: str) -> None:
+        self.files[file] = {"read": 0, "kept": 0, "rejected": 0, "blank_lines": 0}
+
+    def blank(self, file: str) -> None:
+        self.blank_lines += 1
+        self.files[file]["blank_lines"] += 1
+
+    def add_reject(self, rej: _Reject) -> None:
+        self.files[rej.file]["read"] += 1
+        self.rejects.append(rej)
+
+    def add_record(self, obj: Any, file: str, line: int, default_source: str) -> None:
+        self.files[file]["read"] += 1
+        out = _validate(obj, file, line, self.fmap, default_source, self.max_chars)
+        if isinstance(out, _Reject):
+            self.rejects.append(out)
+        else:
+            self.rows.append(out)
+
+    def finish(self, description: str, extra_ledger: dict) -> IngestResult:
+        # Duplicates of (instruction, input): keep the smallest order key.
+        best: dict[tuple[str, str], _Row] = {}
+        for row in self.rows:
+            key = (row.instruction, row.input)
+            cur = best.get(key)
+            if cur is None or row.order_key() < cur.order_key():
+                best[key] = row
+        kept: list[_Row] = []
+        for row in self.rows:
+            winner = best[(row.instruction, row.input)]
+            if row is winner:
+                kept.append(row)
+            else:
+                self.rejects.append(
+                    _Reject(
+                        row.file, row.line, "duplicate",
+                        f"same instruction and input as id {winner.id} ({winner.file}:{winner.line})",
+                        id=row.id, duplicate_of=winner.id,
+                    )
+                )
+
+        if not kept:
+            raise IngestError(
+                f"{description}: no usable rows ({len(self.rejects)} rejected, "
+                f"{self.blank_lines} blank lines); first rejects: "
+                + "; ".join(f"{r.file}:{r.line} {r.reason} ({r.detail})" for r in self.rejects[:3])
+            )
+
+        kept.sort(key=lambda r: r.order_key())
+        # Ids are unique: equal ids imply equal (instruction, input) keys.
+        pool = pd.DataFrame(
+            {
+                "id": [r.id for r in kept],
+                "instruction": [r.instruction for r in kept],
+                "input": [r.input for r in kept],
+                "output": [r.output for r in kept],
+                "source": [r.source for r in kept],
+                "domain": [r.domain for r in kept],
+                "labels": pd.Series([r.labels for r in kept], dtype=object),
+            },
+            columns=POOL_COLUMNS,
+        )
+
+        file_rank = {f: i for i, f in enumerate(self.files)}
+        self.rejects.sort(key=lambda r: (file_rank[r.file], r.line))
+        rejects = pd.DataFrame(
+            {
+                "file": pd.Series([r.file for r in self.rejects], dtype=object),
+                "line": pd.Series([r.line for r in self.rejects], dtype="int64"),
+                "reason": pd.Series([r.reason for r in self.rejects], dtype=object),
+                "detail": pd.Series([r.detail for r in self.rejects], dtype=object),
+                "id": pd.Series([r.id for r in self.rejects], dtype=object),
+                "duplicate_of": pd.Series([r.duplicate_of for r in self.rejects], dtype=object),
+            },
+            columns=REJECT_COLUMNS,
+        )
+
+        for row in kept:
+            self.files[row.file]["kept"] += 1
+        for rej in self.rejects:
+            self.files[rej.file]["rejected"] += 1
+        by_reason = {reason: 0 for reason in REASONS}
+        for rej in self.rejects:
+            by_reason[rej.reason] += 1
+
+        n_read = sum(f["read"] for f in self.files.values())
+        ledger = {
+            "read": n_read,
+            "kept": len(kept),
+            "rejected": by_reason,
+            "rejected_total": len(self.rejects),
+            "blank_lines": self.blank_lines,
+            "skipped_files": list(self.skipped_files),
+            "files": self.files,
+            "kept_by_domain": {k: int(v) for k, v in sorted(pool["domain"].value_counts().items())},
+            "kept_by_source": {k: int(v) for k, v in sorted(pool["source"].value_counts().items())},
+            "fields": dict(self.fmap),
+            "max_chars": self.max_chars,
+            "pool_ids_sha256": sha256_ids(pool["id"]),
+            **extra_ledger,
+        }
+        assert ledger["read"] == ledger["kept"] + ledger["rejected_total"], ledger
+        for name, f in self.files.items():
+            assert f["read"] == f["kept"] + f["rejected"], (name, f)
+        return IngestResult(pool=pool, rejects=rejects, ledger=ledger)
+
+
+# --------------------------------------------------------------------------
+# JSON Lines
+
+
+def _check_jsonl_text(path: Path, head: bytes) -> None:
+    """Raise IngestError if the start of a file shows it is not JSON Lines
+    text (binary, compressed, or a JSON array)."""
+    for magic, kind in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            raise IngestError(f"{path}: not JSON Lines text (looks like a {kind} file)")
+    if b"\x00" in head[:SNIFF_BYTES]:
+        raise IngestError(f"{path}: not JSON Lines text (NUL bytes in the first {SNIFF_BYTES} bytes; binary?)")
+    text_start = head[:SNIFF_BYTES]
+    if text_start.startswith(b"\xef\xbb\xbf"):
+        text_start = text_start[3:]
+    if text_start.lstrip().startswith(b"["):
+        raise IngestError(
+            f"{path}: not JSON Lines text (starts with '[': a JSON array file; convert it to one object a line)"
+        )
+
+
+def list_jsonl_files(path: str | os.PathLike) -> tuple[list[Path], list[str]]:
+    """The files to read for `path` (a file, or a folder's ``*.jsonl`` files
+    in name order, not recursive) and the folder's other entries (skipped,
+    folders with a trailing '/'). Raises IngestError if there is nothing to
+    read."""
+    p = Path(path)
+    if not p.exists():
+        raise IngestError(f"{p}: no such file or folder")
+    if p.is_file():
+        return [p], []
+    if not p.is_dir():
+        raise IngestError(f"{p}: neither a file nor a folder")
+    files: list[Path] = []
+    skipped: list[str] = []
+    for entry in sorted(p.iterdir(), key=lambda e: e.name):
+        if entry.is_file() and entry.name.endswith(".jsonl"):
+            files.append(entry)
+        else:
+            skipped.append(str(entry) + ("/" if entry.is_dir() else ""))
+    if not files:
+        raise IngestError(f"{p}: folder holds no .jsonl file (entries: {[Path(s).name for s in skipped]})")
+    return files, skipped
+
+
+def _read_jsonl_file(path: Path, col: _Collector) -> None:
+    file = str(path)
+    default_source = path.stem
+    try:
+        with open(path, "rb") as fh:
+            _check_jsonl_text(path, fh.read(SNIFF_BYTES))
+            fh.seek(0)
+            col.start_file(file)
+            # binary iteration splits on b"\n" only, as JSON Lines does
+            for lineno, raw in enumerate(fh, start=1):
+                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                if not raw.strip():
+                    col.blank(file)
+                    continue
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    col.add_reject(
+                        _Reject(file, lineno, "invalid_utf8", _short(f"{exc.reason} at byte {exc.start}"))
+                    )
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    col.add_reject(_Reject(file, lineno, "invalid_json", _short(f"{exc.msg} at column {exc.colno}")))
+                    continue
+                except RecursionError:
+                    col.add_reject(_Reject(file, lineno, "invalid_json", "nested too deeply to parse"))
+                    continue
+                col.add_record(obj, file, lineno, default_source)
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read ({exc})") from exc
+
+
+def read_jsonl(
+    path: str | os.PathLike,
+    fields: Mapping[str, str] | None = None,
+    max_chars: int | None = 20000,
+) -> IngestResult:
+    """Read a JSON Lines file, or every ``*.jsonl`` file of a folder (in name
+    order, not recursive), into the canonical pool. ``source`` is the file
+    stem unless a row carries a non-empty string ``source`` field."""
+    fmap = resolve_fields(fields)
+    files, skipped = list_jsonl_files(path)
+    col = _Collector(fmap, max_chars)
+    col.skipped_files = skipped
+    for f in files:
+        _read_jsonl_file(f, col)
+    return col.finish(str(path), {"input_kind": "jsonl", "input_path": str(path)})
+
+
+# --------------------------------------------------------------------------
+# Hugging Face datasets
+
+
+def hf_source_name(name: str, split: str, config_name: str | None = None) -> str:
+    """The default ``source`` of rows from a Hugging Face dataset."""
+    parts = [name] + ([config_name] if config_name else []) + [split]
+    return ":".join(parts)
+
+
+def read_hf(
+    name: str,
+    split: str = "train",
+    fields: Mapping[str, str] | None = None,
+    max_chars: int | None = 20000,
+    config_name: str | None = None,
+    data_files: Any = None,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> IngestResult:
+    """Load one split of a Hugging Face dataset with ``datasets.load_dataset``
+    and validate its rows like JSON Lines rows ("line" = row index + 1).
+    ``source`` defaults to ``name[:config]:split``. Local files work with
+    ``name="json"`` / ``"parquet"`` and ``data_files=``."""
+    fmap = resolve_fields(fields)
+    label = hf_source_name(name, split, config_name)
+    if data_files is not None:
+        for f in [data_files] if isinstance(data_files, (str, os.PathLike)) else _flatten(data_files):
+            if not any(ch in str(f) for ch in "*?[") and "://" not in str(f) and not Path(f).exists():
+                raise IngestError(f"{label}: data file {f} does not exist")
+    try:
+        import datasets
+    except ImportError as exc:  # pragma: no cover
+        raise IngestError(f"{label}: the 'datasets' package is required to read Hugging Face datasets") from exc
+    kwargs: dict[str, Any] = {"split": split}
+    if data_files is not None:
+        kwargs["data_files"] = data_files
+    if revision is not None:
+        kwargs["revision"] = revision
+    if cache_dir is not None:
+        kwargs["cache_dir"] = str(cache_dir)
+    try:
+        ds = datasets.load_dataset(name, config_name, **kwargs)
+    except Exception as exc:  # the loader raises many kinds; name the dataset
+        raise IngestError(f"{label}: cannot load dataset ({type(exc).__name__}: {_short(str(exc))})") from exc
+    col = _Collector(fmap, max_chars)
+    col.start_file(label)
+    for index, record in enumerate(_iter_rows(ds)):
+        col.add_record(record, label, index + 1, label)
+    extra = {
+        "input_kind": "hf",
+        "hf_name": name,
+        "hf_split": split,
+        "hf_config_name": config_name,
+        "hf_revision": revision,
+        "hf_data_files": _flatten(data_files) if data_files is not None else None,
+    }
+    return col.finish(label, extra)
+
+
+def _flatten(data_files: Any) -> list[str]:
+    if isinstance(data_files, (str, os.PathLike)):
+        return [str(data_files)]
+    if isinstance(data_files, Mapping):
+        return [str(f) for v in data_files.values() for f in _flatten(v)]
+    return [str(f) for f in data_files]
+
+
+def _iter_rows(ds: Any, batch_size: int = 4096) -> Iterator[dict]:
+    """Rows of a ``datasets.Dataset`` as plain dicts, read in batches."""
+    n = len(ds)
+    for start in range(0, n, batch_size):
+        batch = ds[start : start + batch_size]
+        keys = list(batch)
+        for i in range(len(batch[keys[0]]) if keys else 0):
+            yield {k: batch[k][i] for k in keys}
+
+
+# --------------------------------------------------------------------------
+# Entry point and writers
+
+
+def ingest(
+    source: str,
+    *,
+    path: str | os.PathLike | None = None,
+    name: str | None = None,
+    split: str = "train",
+    fields: Mapping[str, str] | None = None,
+    max_chars: int | None = 20000,
+    config_name: str | None = None,
+    data_files: Any = None,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> IngestResult:
+    """Ingest a pool from ``source="jsonl"`` (``path``: file or folder) or
+    ``source="hf"`` (``name``, ``split``, optional ``config_name``,
+    ``data_files``, ``revision``, ``cache_dir``)."""
+    if max_chars is not None and (isinstance(max_chars, bool) or int(max_chars) != max_chars or max_chars < 1):
+        raise ValueError(f"max_chars must be a positive integer or None, got {max_chars!r}")
+    if source == "jsonl":
+        if path is None:
+            raise ValueError("ingest(source='jsonl') needs path=")
+        return read_jsonl(path, fields, max_chars)
+    if source == "hf":
+        if not name:
+            raise ValueError("ingest(source='hf') needs name=")
+        return read_hf(name, split, fields, max_chars, config_name=config_name,
+                       data_files=data_files, revision=revision, cache_dir=cache_dir)
+    raise ValueError(f"unknown pool source {source!r}; expected 'jsonl' or 'hf'")
+
+
+def pool_arrow_table(pool: pd.DataFrame):
+    """The pool as an Arrow table with a fixed schema (``labels`` stays
+    ``list<string>`` even when every list is empty)."""
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [(c, pa.string()) for c in POOL_COLUMNS if c != "labels"] + [("labels", pa.list_(pa.string()))]
+    )
+    cols = {c: pool[c].tolist() for c in POOL_COLUMNS}
+    cols["labels"] = [list(x) for x in cols["labels"]]
+    return pa.Table.from_pydict(cols, schema=schema)
+
+
+def _rejects_jsonl(rejects: pd.DataFrame) -> str:
+    out = []
+    for rec in rejects[REJECT_COLUMNS].to_dict(orient="records"):
+        rec = {k: (None if v is None or (isinstance(v, float) and v != v) else v) for k, v in rec.items()}
+        rec["line"] = int(rec["line"])
+        out.append(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
+    return "".join(out)
+
+
+def write_outputs(
+    result: IngestResult,
+    pool_path: str | os.PathLike,
+    rejects_path: str | os.PathLike,
+    ledger_path: str | os.PathLike,
+) -> None:
+    """Write the pool (Parquet, fixed schema, no writer metadata), the
+    rejects (JSON Lines, one object a line, in file/line order) and the
+    ledger (JSON), each atomically."""
+    import pyarrow.parquet as pq
+
+    table = pool_arrow_table(result.pool).replace_schema_metadata(None)
+    with atomic_path(pool_path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    with atomic_path(rejects_path) as tmp:
+        tmp.write_text(_rejects_jsonl(result.rejects), encoding="utf-8")
+    write_json(ledger_path, result.ledger)
+
+
+__all__ = [
+    "IngestError",
+    "IngestResult",
+    "POOL_COLUMNS",
+    "REASONS",
+    "REJECT_COLUMNS",
+    "hf_source_name",
+    "ingest",
+    "list_jsonl_files",
+    "pool_arrow_table",
+    "read_hf",
+    "read_jsonl",
+    "resolve_fields",
+    "write_outputs",
+]
