@@ -1,0 +1,2 @@
+"""Instruction pools: the embedded synthetic pool generator and the ingest of
+external pools into the canonical Parquet table."""
