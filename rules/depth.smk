@@ -33,7 +33,7 @@ rule score_shard:
         warmup=rules.warmup.output.model,
         pool=rules.ingest.output.pool,
     output:
-        scatter.score(f"{RESULTS}/depth/shards/{{scatteritem}}.parquet"),
+        f"{RESULTS}/depth/shards/{{scatteritem}}.parquet",
     params:
         batch_size=config["depth"]["batch_size"],
         max_length=config["model"]["max_length"],

@@ -6,7 +6,7 @@ rule embed_shard:
     input:
         pool=rules.ingest.output.pool,
     output:
-        scatter.embed(f"{RESULTS}/embed/shards/{{scatteritem}}.npz"),
+        f"{RESULTS}/embed/shards/{{scatteritem}}.npz",
     params:
         model=config["embed"]["model"],
         batch_size=config["embed"]["batch_size"],
