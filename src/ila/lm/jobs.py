@@ -1,0 +1,85 @@
+"""Stage-level functions of the workflow's language-model jobs: the corpus
+file, sequence lengths for shard plans, and scoring one shard under several
+models. Each reads and returns plain tables so the jobs stay thin."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from .prompt import PromptTemplate
+
+log = logging.getLogger(__name__)
+
+
+def read_corpus(path: str) -> list[str]:
+    """Documents of a corpus file written by the corpus job (JSON Lines with
+    a `text` field)."""
+    docs = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                docs.append(json.loads(line)["text"])
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{n}: not a corpus line ({exc})") from None
+    if not docs:
+        raise ValueError(f"{path}: empty corpus")
+    return docs
+
+
+def sequence_lengths(tokenizer_name: str, records: Sequence[dict], template: PromptTemplate, max_length: int) -> list[int]:
+    """Token length of every record as the scorer will see it (prompt +
+    response + eos, cut at max_length), in record order."""
+    from transformers import AutoTokenizer
+
+    from .data import tokenize_records
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_name)
+    return [len(e.input_ids) for e in tokenize_records(records, tok, template, max_length).examples]
+
+
+def score_models(
+    models: Mapping[str, str],
+    records: Sequence[dict],
+    template: PromptTemplate,
+    max_length: int = 256,
+    batch_size: int = 64,
+    device: str = "cpu",
+) -> tuple[pd.DataFrame, dict]:
+    """Summed response loss of every record under each named model.
+
+    Returns a table with id, T and one ``loss_<name>`` column per model
+    (records in the given order), and per-model scoring stats. Every model
+    must count the same response tokens for an example (they share a
+    tokenizer), else it is an error."""
+    from .scoring import load_model, response_losses
+
+    table = pd.DataFrame({"id": [r["id"] for r in records]})
+    stats = {}
+    if not records:  # a shard with no batch (more shards than batches)
+        table["T"] = pd.Series(dtype="int64")
+        for name in models:
+            table[f"loss_{name}"] = pd.Series(dtype="float64")
+        return table, stats
+    for name, path in models.items():
+        model, tok = load_model(path, device)
+        frame, st = response_losses(model, tok, records, template, max_length, batch_size, device)
+        if "T" not in table:
+            table["T"] = frame["T"].to_numpy()
+        elif not (table["T"].to_numpy() == frame["T"].to_numpy()).all():
+            raise ValueError(f"model {name!r} counts different response tokens than the first model: tokenizers differ")
+        table[f"loss_{name}"] = frame["loss_sum"].to_numpy()
+        stats[name] = {k: v for k, v in st.items() if k not in ("unscorable_ids", "truncated_ids")}
+        stats[name]["unscorable"] = len(st["unscorable_ids"])
+        stats[name]["truncated"] = len(st["truncated_ids"])
+        log.info(
+            "%s: %d examples, %d response tokens, %.1f%% real (non-pad) tokens, %.1f s",
+            name, st["n_examples"], st["n_tokens"], 100 * st["non_pad_share"], st["seconds"],
+        )
+        del model
+    return table, stats
