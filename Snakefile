@@ -26,6 +26,7 @@ include: "rules/landscape.smk"
 include: "rules/model.smk"
 include: "rules/depth.smk"
 include: "rules/figures.smk"
+include: "rules/regression.smk"
 
 
 rule all:

@@ -33,8 +33,15 @@ def base_model_dir():
     return f"{RESULTS}/models/base" if config["model"]["base"] == "tiny" else []
 
 
+def regression_subsets():
+    from ila.regression.design import subset_names
+
+    r = config["regression"]
+    return subset_names(r["design"], r["coverage_levels"], list(r["depth_bands"]), r["seeds"], r["n_random"])
+
+
 def final_outputs():
-    return [
+    out = [
         f"{RESULTS}/pool/ledger.json",
         f"{RESULTS}/pool/split.json",
         f"{RESULTS}/tables/examples.parquet",
@@ -43,3 +50,13 @@ def final_outputs():
         f"{RESULTS}/figures/depth_by_domain.png",
         f"{RESULTS}/figures/depth_by_domain.pdf",
     ]
+    if config["regression"]["enabled"]:
+        out += [
+            f"{RESULTS}/tables/regression.csv",
+            f"{RESULTS}/tables/regression_summary.json",
+            f"{RESULTS}/tables/regression.md",
+            f"{RESULTS}/figures/regression_observed_vs_predicted.png",
+            f"{RESULTS}/figures/regression_partial.png",
+            f"{RESULTS}/figures/regression_loss_vs_coverage.png",
+        ]
+    return out

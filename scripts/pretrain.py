@@ -3,14 +3,14 @@ from ila.workflow import start
 
 log = start(snakemake, torch=True)  # noqa: F821
 from ila import io  # noqa: E402
-from ila.lm import corpus, model, train  # noqa: E402
+from ila.lm import jobs, model, train  # noqa: E402
 
 p = snakemake.params  # noqa: F821
 shape = model.ModelShape(max_position=p.max_position, **p.shape)
 settings = train.PretrainSettings(**{k: v for k, v in p.settings.items() if k != "threads"})
 metrics = train.pretrain(
     snakemake.input.tokenizer,  # noqa: F821
-    corpus.read_corpus(snakemake.input.corpus),  # noqa: F821
+    jobs.read_corpus(snakemake.input.corpus),  # noqa: F821
     shape,
     settings,
     seed=p.seed,

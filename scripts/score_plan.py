@@ -3,14 +3,14 @@ from ila.workflow import start
 
 log = start(snakemake)  # noqa: F821
 from ila import io, models, records, shards  # noqa: E402
-from ila.lm import data, prompt  # noqa: E402
+from ila.lm import jobs, prompt  # noqa: E402
 
 p = snakemake.params  # noqa: F821
 i0 = set(io.read_ids(snakemake.input.i0))  # noqa: F821
 ids = [i for i in io.read_ids(snakemake.input.candidates) if i not in i0]  # noqa: F821
 pool = io.read_parquet(snakemake.input.pool)  # noqa: F821
 rows = records.to_records(records.rows_by_id(pool, ids, "pool"))
-lengths = data.sequence_lengths(
+lengths = jobs.sequence_lengths(
     models.read_handle(snakemake.input.base), rows, prompt.PromptTemplate(**p.prompt), p.max_length  # noqa: F821
 )
 plan = shards.plan(ids, lengths, p.batch_size, p.shards)

@@ -2,8 +2,8 @@
 from ila.workflow import start
 
 log = start(snakemake)  # noqa: F821
-from ila.lm import corpus, tokenizer  # noqa: E402
+from ila.lm import jobs, tokenizer  # noqa: E402
 
-texts = corpus.read_corpus(snakemake.input.corpus)  # noqa: F821
+texts = jobs.read_corpus(snakemake.input.corpus)  # noqa: F821
 tok = tokenizer.train_tokenizer(texts, snakemake.params.vocab_size, snakemake.output[0])  # noqa: F821
 log.info("tokenizer: vocabulary %d", len(tok))

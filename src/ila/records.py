@@ -37,3 +37,11 @@ def seeded_sample(ids: Sequence[str], size: int, seed: int, salt: str = "") -> l
     if size > len(ids):
         raise ValueError(f"cannot sample {size} from {len(ids)} ids")
     return sorted(seeded_order(ids, seed, salt)[:size])
+
+
+def derived_seed(seed: int, *parts) -> int:
+    """A 31-bit seed derived from a master seed and names (e.g. a subset).
+    Seeds of different runs land far apart, which matters because the
+    Trainer seeds epoch e with seed + e."""
+    text = ":".join([str(seed), *map(str, parts)])
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) & 0x7FFFFFFF

@@ -1,7 +1,7 @@
 """Shard plans for scatter/gather stages (embedding, loss scoring).
 
-Examples are sorted once by length (ties by id), cut into batches of a fixed
-size, and each shard receives a contiguous run of whole batches. Every batch
+Examples are sorted once by length, longest first (ties by id), cut into
+batches of a fixed size, and each shard receives a contiguous run of whole batches. Every batch
 is therefore the same whatever the number of shards, so gathered outputs are
 bit-identical for 1 shard or 64, and length bucketing keeps padding low.
 """
@@ -18,7 +18,9 @@ def plan(ids: Sequence[str], lengths: Sequence[int], batch_size: int, shards: in
     """Assign every id to a batch and a shard.
 
     Returns a DataFrame with columns id, length, order (global position in
-    the length-sorted sequence), batch, shard (0-based), sorted by order.
+    the sequence sorted by length, longest first, ties by id; the order in
+    which `ila.lm.scoring.length_batches` batches records it is given in
+    this order), batch, shard (0-based), sorted by order.
     """
     if batch_size < 1:
         raise ValueError(f"batch size must be >= 1, got {batch_size}")
@@ -30,7 +32,7 @@ def plan(ids: Sequence[str], lengths: Sequence[int], batch_size: int, shards: in
         raise ValueError(f"{len(ids)} ids but {len(lengths)} lengths")
     if len(set(ids.tolist())) != len(ids):
         raise ValueError("ids are not unique")
-    order = np.lexsort((ids.astype(str), lengths))
+    order = np.lexsort((ids.astype(str), -lengths))
     n = len(ids)
     n_batches = -(-n // batch_size) if n else 0
     batch = np.arange(n) // batch_size

@@ -17,8 +17,8 @@ def test_plan_assigns_whole_batches_and_same_batches_for_any_shard_count():
     # every batch lives in exactly one shard and shards are contiguous runs
     assert (four.groupby("batch")["shard"].nunique() == 1).all()
     assert four["shard"].is_monotonic_increasing
-    # sorted by length, ties by id
-    assert list(zip(one["length"], one["id"])) == sorted(zip(lengths.tolist(), ids))
+    # sorted by length, longest first, ties by id
+    assert list(zip(-one["length"], one["id"])) == sorted(zip((-lengths).tolist(), ids))
     assert one["batch"].max() == 10  # 103 examples, batches of 10 -> 11 batches
 
 

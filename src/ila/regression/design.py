@@ -484,3 +484,52 @@ def measure(
         )
     measures = pd.DataFrame(out_rows, columns=["subset"] + MEASURE_COLUMNS)
     return des.merge(measures, on="subset", how="left", validate="one_to_one")
+
+
+def subset_names(
+    design: str,
+    coverage_levels: Sequence[float] = (),
+    depth_bands: Sequence[str] = (),
+    seeds: Sequence[int] = (),
+    n_random: int = 0,
+) -> list[str]:
+    """Names of the subsets a design will produce, known before any data is
+    read (the workflow makes one fine-tuning job per name)."""
+    if design == "factorial":
+        return [f"c{_level_name(lv)}-{b}-s{s}" for lv in coverage_levels for b in depth_bands for s in seeds]
+    if design == "random":
+        digits = max(3, len(str(n_random - 1)))
+        return [f"r{i:0{digits}d}" for i in range(n_random)]
+    raise ValueError(f"unknown design {design!r} (expected 'factorial' or 'random')")
+
+
+#: dev-loss columns a fine-tuning run reports (ila.study.train_and_evaluate)
+RUN_COLUMNS = (
+    "dev_loss",
+    "dev_loss_domain_mean",
+    "dev_loss_clipped",
+    "dev_loss_example_mean",
+    "train_examples",
+    "train_tokens",
+    "train_response_tokens",
+    "train_loss",
+    "seed",
+)
+
+
+def join_runs(subsets: pd.DataFrame, runs: Sequence[dict]) -> pd.DataFrame:
+    """The regression table: one row per subset with its design and measures
+    (from :func:`measure`) and its run's dev losses, joined by subset name.
+    A subset without a run, or a run without a subset, is an error."""
+    frame = pd.DataFrame([{k: r.get(k) for k in ("subset", *RUN_COLUMNS)} for r in runs])
+    for r in runs:
+        for dom, v in sorted(r.get("dev_per_domain", {}).items()):
+            frame.loc[frame["subset"] == r["subset"], f"dev_loss[{dom}]"] = v
+    if frame["subset"].duplicated().any():
+        raise ValueError(f"more than one run for subset {frame['subset'][frame['subset'].duplicated()].iloc[0]}")
+    missing = sorted(set(subsets["subset"]) - set(frame["subset"]))
+    extra = sorted(set(frame["subset"]) - set(subsets["subset"]))
+    if missing or extra:
+        raise ValueError(f"runs do not match the design: no run for {missing[:3]}, no subset for {extra[:3]}")
+    out = subsets.merge(frame, on="subset", how="left", validate="one_to_one")
+    return out.sort_values("subset").reset_index(drop=True)

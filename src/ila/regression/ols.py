@@ -369,4 +369,49 @@ def summary_markdown(summary: dict, table: pd.DataFrame) -> str:
         f"R^2 = {_fmt(mi['r2_without'])}, LOO R^2 = {_fmt(mi['loo_cv_r2_without'])}.",
         "",
     ]
+    if summary.get("robustness"):
+        lines += ["## Robustness", "", "| variant | R^2 | adj. R^2 | LOO-CV R^2 | coefficients (p) |", "|---|---:|---:|---:|---|"]
+        for name, fit in summary["robustness"].items():
+            coefs = ", ".join(
+                f"{k} {_fmt(v['coef'])} ({_fmt_p(v['p'])})" for k, v in fit["coefficients"].items() if k != "Intercept"
+            )
+            lines.append(f"| {name} | {_fmt(fit['r2'])} | {_fmt(fit['r2_adj'])} | {_fmt(fit['loo_cv_r2'])} | {coefs} |")
+        lines.append("")
     return "\n".join(lines)
+
+
+#: the dev-loss variants a study table carries
+RESPONSES = ("dev_loss", "dev_loss_domain_mean", "dev_loss_clipped")
+
+
+def study_summary(
+    table: pd.DataFrame,
+    response: str,
+    regressors: list[str],
+    transforms: dict[str, str] | None = None,
+    controls: tuple[str, ...] = ("tokens",),
+) -> dict:
+    """The configured fit plus robustness checks that make its result easy
+    to judge: the same regressors on every other dev-loss variant, and the
+    fit with each control (e.g. the token count) added."""
+    summary = fit_study(table, response, regressors, transforms)
+    robustness = {}
+    for other in RESPONSES:
+        if other in table.columns and table[other].notna().all():
+            fit = fit_study(table, other, regressors, transforms)
+            robustness[f"response={other}"] = _headline(fit)
+    for control in controls:
+        if control in table.columns and control not in regressors:
+            fit = fit_study(table, response, list(regressors) + [control], transforms)
+            robustness[f"+{control}"] = _headline(fit)
+    summary["robustness"] = robustness
+    return summary
+
+
+def _headline(fit: dict) -> dict:
+    return {
+        "r2": fit["r2"],
+        "r2_adj": fit["r2_adj"],
+        "loo_cv_r2": fit["loo_cv_r2"],
+        "coefficients": {k: {"coef": v["coef"], "p": v["p"]} for k, v in fit["coefficients"].items()},
+    }

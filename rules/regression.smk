@@ -1,0 +1,135 @@
+# The regression study: subsets spanning coverage x depth, one fine-tune per
+# subset, dev loss, OLS dev_loss ~ coverage + depth, figures.
+
+
+rule regression_design:
+    input:
+        examples=rules.depth_table.output.table,
+        cells=rules.cells.output.info,
+    output:
+        members=f"{RESULTS}/regression/members.parquet",
+        subsets=f"{RESULTS}/regression/subsets.parquet",
+    params:
+        design=config["regression"]["design"],
+        size=config["regression"]["size"],
+        group_by=config["regression"]["group_by"],
+        coverage_levels=config["regression"]["coverage_levels"],
+        depth_bands=config["regression"]["depth_bands"],
+        seeds=config["regression"]["seeds"],
+        n_random=config["regression"]["n_random"],
+        seed=config["seed"],
+    log:
+        f"{LOGS}/regression_design.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/regression_design.py"
+
+
+rule regression_finetune:
+    input:
+        members=rules.regression_design.output.members,
+        base=rules.base_model.output[0],
+        base_files=base_model_dir(),
+        pool=rules.ingest.output.pool,
+        dev=rules.split_dev.output.dev,
+    output:
+        f"{RESULTS}/regression/runs/{{subset}}.json",
+    params:
+        finetune=config["finetune"],
+        max_length=config["model"]["max_length"],
+        prompt=config["model"]["prompt"],
+        clip=config["regression"]["clip"],
+        batch_size=config["depth"]["batch_size"],
+        keep_model=config["regression"]["keep_models"],
+        model_dir=lambda wc: f"{RESULTS}/regression/models/{wc.subset}",
+        seed=config["seed"],
+        device=config["device"],
+    wildcard_constraints:
+        subset="[A-Za-z0-9_.-]+",
+    threads: threads_of("finetune")
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    log:
+        f"{LOGS}/regression_finetune/{{subset}}.log",
+    benchmark:
+        f"{BENCH}/regression_finetune/{{subset}}.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/regression_finetune.py"
+
+
+rule regression_table:
+    input:
+        subsets=rules.regression_design.output.subsets,
+        runs=expand(f"{RESULTS}/regression/runs/{{subset}}.json", subset=regression_subsets()),
+    output:
+        f"{RESULTS}/tables/regression.csv",
+    log:
+        f"{LOGS}/regression_table.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/regression_table.py"
+
+
+rule regression_ols:
+    input:
+        table=rules.regression_table.output[0],
+    output:
+        summary=report(
+            f"{RESULTS}/tables/regression_summary.json",
+            caption=f"{REPORT}/regression_summary.rst",
+            category="Regression study",
+            labels={"table": "OLS summary"},
+        ),
+        markdown=f"{RESULTS}/tables/regression.md",
+    params:
+        response=config["regression"]["response"],
+        regressors=config["regression"]["regressors"],
+        transforms=config["regression"]["transforms"],
+    log:
+        f"{LOGS}/regression_ols.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/regression_ols.py"
+
+
+rule regression_figures:
+    input:
+        table=rules.regression_table.output[0],
+        summary=rules.regression_ols.output.summary,
+    output:
+        observed=report(
+            f"{RESULTS}/figures/regression_observed_vs_predicted.png",
+            caption=f"{REPORT}/regression_observed_vs_predicted.rst",
+            category="Regression study",
+            labels={"figure": "observed vs predicted"},
+        ),
+        observed_pdf=f"{RESULTS}/figures/regression_observed_vs_predicted.pdf",
+        partial=report(
+            f"{RESULTS}/figures/regression_partial.png",
+            caption=f"{REPORT}/regression_partial.rst",
+            category="Regression study",
+            labels={"figure": "partial regression"},
+        ),
+        partial_pdf=f"{RESULTS}/figures/regression_partial.pdf",
+        coverage=report(
+            f"{RESULTS}/figures/regression_loss_vs_coverage.png",
+            caption=f"{REPORT}/regression_loss_vs_coverage.rst",
+            category="Regression study",
+            labels={"figure": "dev loss vs coverage"},
+        ),
+        coverage_pdf=f"{RESULTS}/figures/regression_loss_vs_coverage.pdf",
+    params:
+        response=config["regression"]["response"],
+        regressors=config["regression"]["regressors"],
+    log:
+        f"{LOGS}/regression_figures.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/regression_figures.py"
