@@ -39,6 +39,7 @@ rule score_shard:
         max_length=config["model"]["max_length"],
         prompt=config["model"]["prompt"],
         device=config["device"],
+        score_uncond=config["depth"]["score_uncond"],
     threads: threads_of("depth")
     resources:
         mem_mb=4000,

@@ -16,6 +16,7 @@ template = prompt.PromptTemplate(**p.prompt)
 table, stats = jobs.score_models(
     {"base": models.read_handle(snakemake.input.base), "sft": snakemake.input.warmup},  # noqa: F821
     rows, template, max_length=p.max_length, batch_size=p.batch_size, device=p.device,
+    uncond=["base"] if p.score_uncond else [],
 )
 io.write_parquet(snakemake.output[0], table)  # noqa: F821
 log.info("scored %d examples: %s", len(table), stats)

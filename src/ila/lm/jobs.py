@@ -50,13 +50,16 @@ def score_models(
     max_length: int = 256,
     batch_size: int = 64,
     device: str = "cpu",
+    uncond: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, dict]:
     """Summed response loss of every record under each named model.
 
     Returns a table with id, T and one ``loss_<name>`` column per model
     (records in the given order), and per-model scoring stats. Every model
     must count the same response tokens for an example (they share a
-    tokenizer), else it is an error."""
+    tokenizer), else it is an error. Models named in `uncond` also score
+    the response alone, without its prompt (``loss_<name>_uncond`` and
+    ``T_uncond``; the IFD baseline needs them for the base model)."""
     from .scoring import load_model, response_losses
 
     table = pd.DataFrame({"id": [r["id"] for r in records]})
@@ -65,6 +68,9 @@ def score_models(
         table["T"] = pd.Series(dtype="int64")
         for name in models:
             table[f"loss_{name}"] = pd.Series(dtype="float64")
+        for name in uncond:
+            table["T_uncond"] = pd.Series(dtype="int64")
+            table[f"loss_{name}_uncond"] = pd.Series(dtype="float64")
         return table, stats
     for name, path in models.items():
         model, tok = load_model(path, device)
@@ -74,12 +80,24 @@ def score_models(
         elif not (table["T"].to_numpy() == frame["T"].to_numpy()).all():
             raise ValueError(f"model {name!r} counts different response tokens than the first model: tokenizers differ")
         table[f"loss_{name}"] = frame["loss_sum"].to_numpy()
-        stats[name] = {k: v for k, v in st.items() if k not in ("unscorable_ids", "truncated_ids")}
-        stats[name]["unscorable"] = len(st["unscorable_ids"])
-        stats[name]["truncated"] = len(st["truncated_ids"])
-        log.info(
-            "%s: %d examples, %d response tokens, %.1f%% real (non-pad) tokens, %.1f s",
-            name, st["n_examples"], st["n_tokens"], 100 * st["non_pad_share"], st["seconds"],
-        )
+        stats[name] = _stats(name, st)
+        if name in uncond:
+            frame, st = response_losses(model, tok, records, template, max_length, batch_size, device, condition_on_prompt=False)
+            if "T_uncond" in table and not (table["T_uncond"].to_numpy() == frame["T"].to_numpy()).all():
+                raise ValueError(f"model {name!r} counts different response tokens than the first model: tokenizers differ")
+            table["T_uncond"] = frame["T"].to_numpy()
+            table[f"loss_{name}_uncond"] = frame["loss_sum"].to_numpy()
+            stats[f"{name}_uncond"] = _stats(f"{name} (response alone)", st)
         del model
     return table, stats
+
+
+def _stats(name: str, st: dict) -> dict:
+    out = {k: v for k, v in st.items() if k not in ("unscorable_ids", "truncated_ids")}
+    out["unscorable"] = len(st["unscorable_ids"])
+    out["truncated"] = len(st["truncated_ids"])
+    log.info(
+        "%s: %d examples, %d response tokens, %.1f%% real (non-pad) tokens, %.1f s",
+        name, st["n_examples"], st["n_tokens"], 100 * st["non_pad_share"], st["seconds"],
+    )
+    return out
