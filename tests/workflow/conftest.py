@@ -1,47 +1,8 @@
 """Fixtures that run the real workflow (snakemake on configs/smoke.yaml) in a
 temporary working directory, once per test session."""
 
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def snakemake(workdir, *args, configfiles=("configs/smoke.yaml",), timeout=900, check=True):
-    cmd = SNAKEMAKE + ["-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2"]
-    if configfiles:
-        cmd += ["--configfile", *[str(ROOT / c) if not os.path.isabs(c) else c for c in configfiles]]
-    cmd += list(args)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
-    return proc
-
-
-def planned_jobs(proc) -> dict[str, int]:
-    """Rule -> job count from a dry run's 'Job stats' table."""
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return {}
-    jobs = {}
-    block = text.split("Job stats:", 1)
-    if len(block) < 2:
-        raise AssertionError(f"no job stats in dry-run output:\n{text[-3000:]}")
-    for line in block[1].splitlines()[3:]:
-        m = re.match(r"^(\S+)\s+(\d+)\s*$", line)
-        if not m:
-            if jobs:
-                break
-            continue
-        if m.group(1) != "total":
-            jobs[m.group(1)] = int(m.group(2))
-    return jobs
+from workflow_support import snakemake
 
 
 @pytest.fixture(scope="session")

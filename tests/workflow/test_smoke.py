@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import planned_jobs, snakemake
+from workflow_support import planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
