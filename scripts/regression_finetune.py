@@ -24,6 +24,7 @@ metrics = study.train_and_evaluate(
     clip=p.clip,
     dev_batch_size=p.batch_size,
     out_dir=p.model_dir if p.keep_model else None,
+    processes=p.finetune.get("processes", 1),
 )
 metrics["subset"] = subset
 io.write_json(snakemake.output[0], metrics)  # noqa: F821

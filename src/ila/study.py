@@ -16,7 +16,7 @@ from .lm.train import FinetuneSettings, finetune
 log = logging.getLogger(__name__)
 
 #: recipe keys of the config's `finetune` section that are not Trainer settings
-_NOT_SETTINGS = {"threads"}
+_NOT_SETTINGS = {"threads", "processes"}
 
 
 def settings_from_config(finetune_cfg: dict, max_length: int) -> FinetuneSettings:
@@ -36,6 +36,7 @@ def train_and_evaluate(
     clip: float | None = None,
     dev_batch_size: int = 64,
     out_dir: str | None = None,
+    processes: int = 1,
 ) -> dict:
     """Fine-tune `base` on `train_ids` (joined by id with the pool) and
     return training metrics plus dev losses:
@@ -44,7 +45,16 @@ def train_and_evaluate(
     - dev_loss_domain_mean: mean of the per-domain token means,
     - dev_loss_clipped: mean per-example loss per token, clipped at `clip`,
     - dev_per_domain: {domain: token mean}.
+
+    With `processes` > 1 the run is launched under torchrun (DDP; the
+    global batch stays `settings.batch_size`).
     """
+    import os
+
+    if processes > 1 and "WORLD_SIZE" not in os.environ:
+        from .distributed import launch
+
+        return launch(base, pool, train_ids, dev_ids, settings, template, seed, processes, threads, device, clip, dev_batch_size, out_dir)
     train_rows = rec.to_records(rec.rows_by_id(pool, train_ids, "pool"))
     dev_rows = rec.to_records(rec.rows_by_id(pool, dev_ids, "pool"))
     metrics = finetune(
@@ -61,11 +71,15 @@ def train_and_evaluate(
         dev_clip=clip,
         dev_batch_size=dev_batch_size,
     )
+    if "dev" not in metrics:  # a non-zero rank under torchrun
+        return {}
     dev = metrics.pop("dev")
     metrics.pop("loss_curve", None)
     out = {
         "seed": seed,
         "train_examples": metrics["examples"],
+        "train_ids_sha256": metrics["train_ids_sha256"],
+        "processes": metrics["processes"],
         "train_tokens": metrics["tokens"],
         "train_response_tokens": metrics["response_tokens"],
         "train_loss": metrics["train_loss"],

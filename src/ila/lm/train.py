@@ -24,6 +24,8 @@ import re
 import shutil
 import tempfile
 import time
+
+from ila.io import sha256_ids
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -74,7 +76,9 @@ class FinetuneSettings:
     stop after this many optimiser steps when > 0; lr: peak learning rate
     (3e-3 suits the 0.5M embedded model: on a toy task set it beat 1e-3 and
     3e-4 and matched 6e-3; real models want ~1e-5 to 2e-5);
-    batch_size: examples per device per step; gradient_accumulation_steps:
+    batch_size: examples per optimiser micro-step over all processes (each
+    of N torchrun processes takes batch_size / N, so results depend on the
+    config, not on the process count); gradient_accumulation_steps:
     micro-batches per optimiser step; max_length: sequence cut (see
     ila.lm.data); warmup_ratio: share of the steps spent on linear warm-up;
     weight_decay: AdamW decay; lr_scheduler: "cosine" or "linear" (or
@@ -126,6 +130,14 @@ class ListDataset:
 def world_size() -> int:
     """Number of processes of a torchrun launch (1 outside torchrun)."""
     return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def per_device_batch(batch_size: int) -> int:
+    """Per-process batch for a global batch of `batch_size` examples."""
+    n = world_size()
+    if batch_size % n:
+        raise ValueError(f"batch_size {batch_size} is not divisible by the {n} training processes")
+    return batch_size // n
 
 
 def _check_device(device: str) -> None:
@@ -421,7 +433,7 @@ def finetune_model(
             output_dir,
             seed=seed,
             lr=settings.lr,
-            batch_size=settings.batch_size,
+            batch_size=per_device_batch(settings.batch_size),
             weight_decay=settings.weight_decay,
             lr_scheduler=settings.lr_scheduler,
             warmup_steps=float(settings.warmup_ratio),
@@ -456,6 +468,8 @@ def finetune_model(
         "steps": int(trainer.state.global_step),
         "epochs": float(trainer.state.epoch or 0.0),
         "examples": len(usable),
+        "train_ids_sha256": sha256_ids(sorted(e.id for e in usable)),
+        "processes": world_size(),
         "records": len(records),
         "tokens": int(sum(len(e.input_ids) for e in usable)),
         "response_tokens": int(sum(e.T for e in usable)),
