@@ -15,6 +15,7 @@ def pyproject_pins():
     pins = {}
     for d in deps:
         name, _, version = d.partition("==")
+        name = name.split("[")[0]
         assert version, f"pyproject dependency {d!r} is not pinned exactly"
         pins[name.lower()] = version
     return pins
