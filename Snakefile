@@ -13,6 +13,7 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 
 
 include: "rules/common.smk"
+include: "rules/resources.smk"
 
 
 scattergather:

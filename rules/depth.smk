@@ -42,8 +42,9 @@ rule score_shard:
         score_uncond=config["depth"]["score_uncond"],
     threads: threads_of("depth")
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=mem_mb("score"),
+        runtime=runtime("score"),
+        gpu=gpus("score"),
     log:
         f"{LOGS}/score_shard/{{scatteritem}}.log",
     benchmark:

@@ -14,8 +14,9 @@ rule embed_shard:
         device=config["device"],
     threads: threads_of("embed")
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=mem_mb("embed"),
+        runtime=runtime("embed"),
+        gpu=gpus("embed"),
     log:
         f"{LOGS}/embed_shard/{{scatteritem}}.log",
     benchmark:

@@ -17,8 +17,8 @@ rule project:
         seed=config["seed"],
     threads: threads_of("projection")
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=mem_mb("landscape"),
+        runtime=runtime("landscape"),
     log:
         f"{LOGS}/project.log",
     benchmark:

@@ -45,8 +45,9 @@ rule pretrain:
         device=config["device"],
     threads: config["model"]["pretrain"]["threads"]
     resources:
-        mem_mb=4000,
-        runtime=120,
+        mem_mb=mem_mb("train"),
+        runtime=runtime("train"),
+        gpu=gpus("train"),
     log:
         f"{LOGS}/pretrain.log",
     benchmark:
@@ -105,8 +106,9 @@ rule warmup:
         device=config["device"],
     threads: threads_of("finetune")
     resources:
-        mem_mb=4000,
-        runtime=120,
+        mem_mb=mem_mb("train"),
+        runtime=runtime("train"),
+        gpu=gpus("train"),
     log:
         f"{LOGS}/warmup.log",
     benchmark:

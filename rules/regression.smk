@@ -49,8 +49,9 @@ rule regression_finetune:
         subset="[A-Za-z0-9_.-]+",
     threads: threads_of("finetune")
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=mem_mb("train"),
+        runtime=runtime("train"),
+        gpu=gpus("train"),
     log:
         f"{LOGS}/regression_finetune/{{subset}}.log",
     benchmark:

@@ -1,0 +1,21 @@
+# Portable resources of the heavy rules, from the config's `resources`
+# section: memory and run time per job family, and GPUs when the device is
+# cuda. Site settings (partition, account, GPU model) live in profiles/.
+
+
+def mem_mb(family):
+    return int(config["resources"][family]["mem_mb"])
+
+
+def runtime(family):
+    return int(config["resources"][family]["runtime"])
+
+
+def gpus(family):
+    """GPUs per job: none on CPU; on cuda one per job, or one per training
+    process for fine-tuning."""
+    if config["device"] != "cuda":
+        return 0
+    if family == "train":
+        return max(1, int(config["finetune"]["processes"]))
+    return 1
