@@ -5,6 +5,8 @@ its dev loss. Only metrics leave the run unless the model is kept."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from typing import Sequence
 
 import pandas as pd
@@ -16,7 +18,7 @@ from .lm.train import FinetuneSettings, finetune
 log = logging.getLogger(__name__)
 
 #: recipe keys of the config's `finetune` section that are not Trainer settings
-_NOT_SETTINGS = {"threads", "processes"}
+_NOT_SETTINGS = {"threads", "processes", "checkpoint_steps"}
 
 
 def settings_from_config(finetune_cfg: dict, max_length: int) -> FinetuneSettings:
@@ -37,6 +39,8 @@ def train_and_evaluate(
     dev_batch_size: int = 64,
     out_dir: str | None = None,
     processes: int = 1,
+    checkpoint_dir: str | None = None,
+    checkpoint_steps: int = 0,
 ) -> dict:
     """Fine-tune `base` on `train_ids` (joined by id with the pool) and
     return training metrics plus dev losses:
@@ -47,13 +51,17 @@ def train_and_evaluate(
     - dev_per_domain: {domain: token mean}.
 
     With `processes` > 1 the run is launched under torchrun (DDP; the
-    global batch stays `settings.batch_size`).
+    global batch stays `settings.batch_size`). With `checkpoint_steps` > 0
+    the Trainer checkpoints into `checkpoint_dir`, a rerun after a kill
+    resumes from the newest complete checkpoint (ending with the same
+    weights as an uninterrupted run), and the folder is removed once the
+    run has finished.
     """
-    import os
-
     if processes > 1 and "WORLD_SIZE" not in os.environ:
         from .distributed import launch
 
+        if checkpoint_steps > 0:
+            raise ValueError("checkpointed resume is supported for single-process fine-tuning only")
         return launch(base, pool, train_ids, dev_ids, settings, template, seed, processes, threads, device, clip, dev_batch_size, out_dir)
     train_rows = rec.to_records(rec.rows_by_id(pool, train_ids, "pool"))
     dev_rows = rec.to_records(rec.rows_by_id(pool, dev_ids, "pool"))
@@ -70,7 +78,10 @@ def train_and_evaluate(
         dev_records=dev_rows,
         dev_clip=clip,
         dev_batch_size=dev_batch_size,
+        checkpoint_dir=checkpoint_dir if checkpoint_steps > 0 else None,
+        checkpoint_steps=checkpoint_steps,
     )
+    resumed = metrics.get("resumed_from")
     if "dev" not in metrics:  # a non-zero rank under torchrun
         return {}
     dev = metrics.pop("dev")
@@ -93,7 +104,10 @@ def train_and_evaluate(
         "dev_per_domain": dev["per_domain"],
         "dev_examples": dev["n_examples"],
         "dev_unscorable": dev["n_unscorable"],
+        "resumed": resumed is not None,
     }
+    if checkpoint_steps > 0 and checkpoint_dir and os.path.isdir(checkpoint_dir):
+        shutil.rmtree(checkpoint_dir)
     if clip is not None:
         out["dev_loss_clipped"] = dev["example_mean_clipped"]
         out["clip"] = clip
