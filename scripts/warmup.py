@@ -2,7 +2,7 @@
 from ila.workflow import start
 
 log = start(snakemake, torch=True)  # noqa: F821
-from ila import io, models, records  # noqa: E402
+from ila import io, models, records, study  # noqa: E402
 from ila.lm import prompt, train  # noqa: E402
 
 p = snakemake.params  # noqa: F821
@@ -11,7 +11,7 @@ rows = records.rows_by_id(pool, io.read_ids(snakemake.input.ids), "pool")  # noq
 metrics = train.finetune(
     models.read_handle(snakemake.input.base),  # noqa: F821
     records.to_records(rows),
-    train.FinetuneSettings(max_length=p.max_length, **{k: v for k, v in p.finetune.items() if k != "threads"}),
+    study.settings_from_config(p.finetune, p.max_length),
     prompt.PromptTemplate(**p.prompt),
     seed=p.seed,
     out_dir=snakemake.output.model,  # noqa: F821
