@@ -43,6 +43,7 @@ rule regression_finetune:
         batch_size=config["depth"]["batch_size"],
         keep_model=config["regression"]["keep_models"],
         model_dir=lambda wc: f"{RESULTS}/regression/models/{wc.subset}",
+        checkpoint_dir=lambda wc: f"{RESULTS}/checkpoints/regression/{wc.subset}",
         seed=config["seed"],
         device=config["device"],
     wildcard_constraints:
