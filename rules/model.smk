@@ -99,7 +99,7 @@ rule warmup:
         model=directory(f"{RESULTS}/models/warmup"),
         metrics=f"{RESULTS}/models/warmup.json",
     params:
-        finetune=config["finetune"],
+        finetune=trainer_settings(),
         max_length=config["model"]["max_length"],
         prompt=config["model"]["prompt"],
         seed=config["seed"],

@@ -36,7 +36,7 @@ rule regression_finetune:
     output:
         f"{RESULTS}/regression/runs/{{subset}}.json",
     params:
-        finetune=config["finetune"],
+        finetune=trainer_settings(),
         max_length=config["model"]["max_length"],
         prompt=config["model"]["prompt"],
         clip=config["regression"]["clip"],

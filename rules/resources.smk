@@ -19,3 +19,13 @@ def gpus(family):
     if family == "train":
         return max(1, int(config["finetune"]["processes"]))
     return 1
+
+
+# How a fine-tune is executed (threads, processes, checkpointing) does not
+# change its result, so these keys are read by the jobs from the config and
+# kept out of rule params: changing them reruns nothing.
+EXECUTION_KEYS = ("threads", "processes", "checkpoint_steps")
+
+
+def trainer_settings():
+    return {k: v for k, v in config["finetune"].items() if k not in EXECUTION_KEYS}

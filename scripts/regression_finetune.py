@@ -24,9 +24,9 @@ metrics = study.train_and_evaluate(
     clip=p.clip,
     dev_batch_size=p.batch_size,
     out_dir=p.model_dir if p.keep_model else None,
-    processes=p.finetune.get("processes", 1),
+    processes=snakemake.config["finetune"]["processes"],  # noqa: F821
     checkpoint_dir=p.checkpoint_dir,
-    checkpoint_steps=p.finetune.get("checkpoint_steps", 0),
+    checkpoint_steps=snakemake.config["finetune"]["checkpoint_steps"],  # noqa: F821
 )
 metrics["subset"] = subset
 io.write_json(snakemake.output[0], metrics)  # noqa: F821
