@@ -1,6 +1,8 @@
 # Coverage and depth of instruction sets, and ILA selection.
 # `snakemake --cores all` regenerates every result of config.yaml under
 # results/<name>/; `--configfile configs/<other>.yaml` runs another config.
+import json
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -10,6 +12,10 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+
+# The config files given with --configfile, for the provenance sidecars of
+# every job (ila.provenance) and for `ila-audit` to replay them.
+os.environ["ILA_CONFIGFILES"] = json.dumps([str(p) for p in workflow.overwrite_configfiles])
 
 
 include: "rules/common.smk"
@@ -28,9 +34,11 @@ include: "rules/model.smk"
 include: "rules/depth.smk"
 include: "rules/figures.smk"
 include: "rules/regression.smk"
+include: "rules/provenance.smk"
 
 
 rule all:
     input:
         final_outputs(),
+        rules.provenance_tables.output,
     default_target: True

@@ -29,3 +29,8 @@ EXECUTION_KEYS = ("threads", "processes", "checkpoint_steps")
 
 def trainer_settings():
     return {k: v for k, v in config["finetune"].items() if k not in EXECUTION_KEYS}
+
+
+def report_products():
+    """The figures and tables of this config: the files a reader cites."""
+    return [p for p in final_outputs() if "/figures/" in p or "/tables/" in p]

@@ -1,0 +1,16 @@
+"""Provenance tables for the report: per figure and table its rule, script,
+params and chain of steps; the software versions; the resolved config."""
+from ila.workflow import start
+
+log = start(snakemake)  # noqa: F821
+from ila import provenance  # noqa: E402
+
+out = snakemake.output  # noqa: F821
+tables = provenance.write_report_tables(
+    snakemake.input.products,  # noqa: F821
+    products=out.products,
+    steps=out.steps,
+    software=out.software,
+    config=out.config,
+)
+log.info("provenance: %d product(s), %d step(s)", len(tables.products), len(tables.steps))
