@@ -9,20 +9,14 @@ import sys
 
 import pytest
 import yaml
+from workflow_support import ROOT
 
 from ila import provenance as prov
-
-from workflow_support import ROOT
 
 pytestmark = pytest.mark.workflow
 
 R = "results/smoke"
 FIGURE = f"{R}/figures/landscape.png"
-
-# The Snakefile exports the config files it was given in $ILA_CONFIGFILES;
-# until it does, the run of this session gets them from here (set at import,
-# before the session's smoke run starts).
-os.environ.setdefault(prov.CONFIGFILES_ENV, json.dumps([str(ROOT / "configs" / "smoke.yaml")]))
 
 
 def ila_audit(workdir, *args, timeout=300):
