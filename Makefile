@@ -10,7 +10,7 @@ SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint report clean-venv
+.PHONY: run test test-cluster lint report clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +27,19 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+CLUSTER_SITE := $(VENV)/cluster-plugins
+
+# The SLURM executor plugin in a side folder, on PYTHONPATH only for
+# test-cluster: the default environment (and `make test`) never loads it.
+$(CLUSTER_SITE)/.installed: | $(STAMP)
+	$(BIN)/pip install --quiet --no-deps --target $(CLUSTER_SITE) snakemake-executor-plugin-slurm==2.8.0 snakemake-executor-plugin-slurm-jobstep==0.6.1
+	touch $@
+
+# Starts a one-node SLURM cluster here (root, apt), runs configs/smoke.yaml
+# locally and on it, and compares the outputs.
+test-cluster: $(STAMP) $(CLUSTER_SITE)/.installed
+	PYTHONPATH=$(abspath $(CLUSTER_SITE)) $(BIN)/python -m pytest tests/cluster -m cluster $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

@@ -15,11 +15,10 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 
 # The config files given with --configfile, for the provenance sidecars of
 # every job (ila.provenance) and for `ila-audit` to replay them.
-os.environ["ILA_CONFIGFILES"] = json.dumps([str(p) for p in workflow.overwrite_configfiles])
+os.environ.update(ILA_CONFIGFILES=json.dumps([str(p) for p in workflow.overwrite_configfiles]))
 
 
 include: "rules/common.smk"
-include: "rules/resources.smk"
 
 
 scattergather:
@@ -34,6 +33,8 @@ include: "rules/model.smk"
 include: "rules/depth.smk"
 include: "rules/figures.smk"
 include: "rules/regression.smk"
+include: "rules/select.smk"
+include: "rules/scaling.smk"
 include: "rules/provenance.smk"
 
 

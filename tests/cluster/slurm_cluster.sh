@@ -179,7 +179,9 @@ if alive slurmctld; then
   if [[ $conf_changed -eq 1 ]]; then scontrol reconfigure; fi
 else
   rm -f /run/slurmctld.pid
-  slurmctld || die "slurmctld failed to start (see $LOGDIR/slurmctld.log)"
+  # -c: forget jobs of an earlier cluster (one killed with its machine would
+  # otherwise be recovered as running and hold the node)
+  slurmctld -c || die "slurmctld failed to start (see $LOGDIR/slurmctld.log)"
   wait_pidfile /run/slurmctld.pid slurmctld
   cp /run/slurmctld.pid "$STATE/slurmctld.pid"
 fi

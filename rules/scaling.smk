@@ -1,0 +1,144 @@
+# The selection and accelerated-scaling study: one fine-tune per
+# (method, pool fraction, budget, seed) selection, dev loss and (toy pool)
+# task accuracy on held-out problems, then the table, summary and figures.
+
+rule toy_eval_set:
+    input:
+        pool=rules.ingest.output.pool,
+    output:
+        problems=f"{RESULTS}/scaling/eval_set.jsonl",
+        ledger=f"{RESULTS}/scaling/eval_set.json",
+    params:
+        per_family=config["scaling"]["eval_per_family"],
+        families=config["pool"]["toy"]["families"],
+        min_depth=config["pool"]["toy"]["min_depth"],
+        max_depth=config["pool"]["toy"]["max_depth"],
+        seed=config["seed"],
+    log:
+        f"{LOGS}/toy_eval_set.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/toy_eval_set.py"
+
+
+rule scaling_finetune:
+    input:
+        ids=f"{RESULTS}/selection/{{method}}/{{key}}.txt",
+        base=rules.base_model.output[0],
+        base_files=base_model_dir(),
+        pool=rules.ingest.output.pool,
+        dev=rules.split_dev.output.dev,
+        eval_set=toy_eval_input(),
+    output:
+        **scaling_run_outputs(),
+    params:
+        finetune=trainer_settings(),
+        max_length=config["model"]["max_length"],
+        prompt=config["model"]["prompt"],
+        clip=config["scaling"]["clip"],
+        batch_size=config["depth"]["batch_size"],
+        max_new_tokens=config["scaling"]["max_new_tokens"],
+        eval_batch_size=config["scaling"]["eval_batch_size"],
+        keep_model=config["scaling"]["keep_models"],
+        model_dir=lambda wc: f"{RESULTS}/scaling/models/{wc.method}/{wc.key}",
+        checkpoint_dir=lambda wc: f"{RESULTS}/checkpoints/scaling/{wc.method}/{wc.key}",
+        seed=config["seed"],
+        device=config["device"],
+    wildcard_constraints:
+        method=selection_method_pattern(),
+        key=SCALING_KEY,
+    threads: threads_of("finetune")
+    resources:
+        mem_mb=mem_mb("train"),
+        runtime=runtime("train"),
+        gpu=gpus("train"),
+    log:
+        f"{LOGS}/scaling_finetune/{{method}}/{{key}}.log",
+    benchmark:
+        f"{BENCH}/scaling_finetune/{{method}}/{{key}}.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/scaling_finetune.py"
+
+
+rule scaling_table:
+    input:
+        selections=expand(
+            f"{RESULTS}/selection/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+        ),
+        runs=expand(
+            f"{RESULTS}/scaling/runs/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+        ),
+    output:
+        f"{RESULTS}/tables/scaling.csv",
+    log:
+        f"{LOGS}/scaling_table.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/scaling_table.py"
+
+
+rule scaling_summary:
+    input:
+        table=rules.scaling_table.output[0],
+    output:
+        summary=report(
+            f"{RESULTS}/tables/scaling_summary.json",
+            caption=f"{REPORT}/scaling_summary.rst",
+            category="Scaling study",
+            labels={"table": "summary"},
+        ),
+        markdown=f"{RESULTS}/tables/scaling.md",
+    params:
+        metric=config["scaling"]["metric"],
+        reference=config["scaling"]["reference"],
+        baseline=config["scaling"]["baseline"],
+        fixed_budget=scaling_fixed_budget(),
+        notes=scaling_notes(),
+    log:
+        f"{LOGS}/scaling_summary.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/scaling_summary.py"
+
+
+rule scaling_figures:
+    input:
+        table=rules.scaling_table.output[0],
+    output:
+        budget=report(
+            f"{RESULTS}/figures/scaling_budget.png",
+            caption=f"{REPORT}/scaling_budget.rst",
+            category="Scaling study",
+            labels={"figure": "score vs budget"},
+        ),
+        budget_pdf=f"{RESULTS}/figures/scaling_budget.pdf",
+        pool=report(
+            f"{RESULTS}/figures/scaling_pool.png",
+            caption=f"{REPORT}/scaling_pool.rst",
+            category="Scaling study",
+            labels={"figure": "score vs pool size"},
+        ),
+        pool_pdf=f"{RESULTS}/figures/scaling_pool.pdf",
+        selection=report(
+            f"{RESULTS}/figures/scaling_selection.png",
+            caption=f"{REPORT}/scaling_selection.rst",
+            category="Scaling study",
+            labels={"figure": "coverage and depth of selections"},
+        ),
+        selection_pdf=f"{RESULTS}/figures/scaling_selection.pdf",
+    params:
+        metric=config["scaling"]["metric"],
+        reference=config["scaling"]["reference"],
+        fixed_budget=scaling_fixed_budget(),
+        dpi=config["figures"]["dpi"],
+    log:
+        f"{LOGS}/scaling_figures.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/scaling_figures.py"

@@ -1,0 +1,154 @@
+# Selection: the candidates (the per-example table, I0 excluded, with a seeded
+# pool order for the nested pool fractions), Deita's scores (their own job),
+# every selection of the scaling study (one job per method), and the export
+# of one selection as JSON Lines for a user's own pool.
+
+
+rule select_candidates:
+    input:
+        examples=rules.depth_table.output.table,
+        pool=rules.ingest.output.pool,
+        non_dev=rules.split_dev.output.candidates,
+        dev=rules.split_dev.output.dev,
+        i0=rules.warmup_set.output[0],
+    output:
+        table=f"{RESULTS}/selection/candidates.parquet",
+        ledger=report(
+            f"{RESULTS}/selection/candidates.json",
+            caption=f"{REPORT}/selection_candidates.rst",
+            category="Selection",
+            labels={"table": "candidate ledger"},
+        ),
+    params:
+        seed=config["seed"],
+    log:
+        f"{LOGS}/select_candidates.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/select_candidates.py"
+
+
+rule select_deita_scores:
+    input:
+        candidates=rules.select_candidates.output.table,
+    output:
+        table=f"{RESULTS}/selection/deita_scores.parquet",
+        info=f"{RESULTS}/selection/deita_scores.json",
+    params:
+        deita=config["selection"]["deita"],
+        device=config["device"],
+    threads: threads_of("selection")
+    resources:
+        mem_mb=mem_mb("score"),
+        runtime=runtime("score"),
+        gpu=gpus("score"),
+    log:
+        f"{LOGS}/select_deita_scores.log",
+    benchmark:
+        f"{BENCH}/select_deita_scores.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/select_deita_scores.py"
+
+
+rule select_method:
+    input:
+        candidates=rules.select_candidates.output.table,
+        embeddings=rules.embed_gather.output.embeddings,
+        pool=rules.ingest.output.pool,
+        dev=rules.split_dev.output.dev,
+        scores=deita_scores_input,
+    output:
+        ids=expand(f"{RESULTS}/selection/{{{{method}}}}/{{key}}.txt", key=scaling_keys()),
+        records=expand(f"{RESULTS}/selection/{{{{method}}}}/{{key}}.json", key=scaling_keys()),
+    params:
+        grid_keys=scaling_keys(),
+        method_params=lambda wc: config["selection"]["params"].get(wc.method, {}),
+        allow_short=config["selection"]["allow_short"],
+        seed=config["seed"],
+    wildcard_constraints:
+        method=selection_method_pattern(),
+    threads: threads_of("selection")
+    resources:
+        mem_mb=config["selection"]["mem_mb"],
+        runtime=config["selection"]["runtime"],
+    log:
+        f"{LOGS}/select_method/{{method}}.log",
+    benchmark:
+        f"{BENCH}/select_method/{{method}}.tsv"
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/select_method.py"
+
+
+# `snakemake --cores all results/<name>/selection/export/ila-b1000.jsonl`:
+# the selection of `method` at `budget` from all candidates (pool fraction 1,
+# replicate seed selection.export_seed) as full pool rows, plus its ids and
+# its record. It is the same selection the scaling study makes at that point.
+rule export_selection:
+    input:
+        candidates=rules.select_candidates.output.table,
+        embeddings=rules.embed_gather.output.embeddings,
+        pool=rules.ingest.output.pool,
+        dev=rules.split_dev.output.dev,
+        ledger=rules.select_candidates.output.ledger,
+        scores=deita_scores_input,
+    output:
+        jsonl=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.jsonl",
+        ids=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.txt",
+        record=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.json",
+    params:
+        method=lambda wc: wc.method,
+        method_params=lambda wc: config["selection"]["params"].get(wc.method, {}),
+        allow_short=config["selection"]["allow_short"],
+        replicate=config["selection"]["export_seed"],
+        seed=config["seed"],
+    wildcard_constraints:
+        method=selection_method_pattern(),
+        budget=r"[1-9][0-9]*",
+    threads: threads_of("selection")
+    resources:
+        mem_mb=config["selection"]["mem_mb"],
+        runtime=config["selection"]["runtime"],
+    log:
+        f"{LOGS}/export_selection/{{method}}-b{{budget}}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/export_selection.py"
+
+
+# `.../selection/export/b1000.jsonl`: the same with selection.export_method.
+rule export_selection_default:
+    input:
+        candidates=rules.select_candidates.output.table,
+        embeddings=rules.embed_gather.output.embeddings,
+        pool=rules.ingest.output.pool,
+        dev=rules.split_dev.output.dev,
+        ledger=rules.select_candidates.output.ledger,
+        scores=deita_scores_for(config["selection"]["export_method"]),
+    output:
+        jsonl=f"{RESULTS}/selection/export/b{{budget}}.jsonl",
+        ids=f"{RESULTS}/selection/export/b{{budget}}.txt",
+        record=f"{RESULTS}/selection/export/b{{budget}}.json",
+    params:
+        method=config["selection"]["export_method"],
+        method_params=config["selection"]["params"].get(config["selection"]["export_method"], {}),
+        allow_short=config["selection"]["allow_short"],
+        replicate=config["selection"]["export_seed"],
+        seed=config["seed"],
+    wildcard_constraints:
+        budget=r"[1-9][0-9]*",
+    threads: threads_of("selection")
+    resources:
+        mem_mb=config["selection"]["mem_mb"],
+        runtime=config["selection"]["runtime"],
+    log:
+        f"{LOGS}/export_selection/b{{budget}}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/export_selection.py"

@@ -1,0 +1,32 @@
+"""Every selection of one method in the scaling study: one ids file and one record per (pool fraction, budget, seed)."""
+from ila.workflow import start
+
+log = start(snakemake)  # noqa: F821
+import numpy as np  # noqa: E402
+
+from ila import embed, io, scaling  # noqa: E402
+
+p = snakemake.params  # noqa: F821
+inp = snakemake.input  # noqa: F821
+out = snakemake.output  # noqa: F821
+method = snakemake.wildcards.method  # noqa: F821
+candidates = io.read_parquet(inp.candidates)
+pool_ids = io.read_parquet(inp.pool, columns=["id"])["id"].tolist()
+vectors = np.load(inp.embeddings, allow_pickle=False)
+embeddings = vectors[embed.rows_for(candidates["id"].tolist(), pool_ids)]
+dev_embeddings = vectors[embed.rows_for(io.read_ids(inp.dev), pool_ids)]
+scores = io.read_parquet(inp.scores[0]) if inp.scores else None
+scorers = io.read_json(inp.scores[1]) if inp.scores else None
+points = [scaling.parse_key(k) for k in p.grid_keys]
+results = scaling.select_grid(
+    method, candidates, points, p.seed, embeddings, dev_embeddings, dict(p.method_params), p.allow_short, scores
+)
+for (point, sel), ids_path, record_path in zip(results, out.ids, out.records):
+    if not ids_path.endswith(f"/{point.key}.txt"):
+        raise RuntimeError(f"output {ids_path} does not match grid point {point.key}")
+    io.write_ids(ids_path, sel.ids)
+    record = scaling.selection_record(method, point, sel, len(candidates))
+    if scorers is not None:
+        record["deita_scorers"] = scorers
+    io.write_json(record_path, record)
+    log.info("%s %s: %d selected in %.3f s, excluded %s", method, point.key, len(sel.ids), sel.seconds, sel.excluded)
