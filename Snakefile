@@ -35,6 +35,7 @@ include: "rules/figures.smk"
 include: "rules/regression.smk"
 include: "rules/select.smk"
 include: "rules/scaling.smk"
+include: "rules/evaluate.smk"
 include: "rules/provenance.smk"
 
 

@@ -142,6 +142,8 @@ def final_outputs():
         ]
     if config["scaling"]["enabled"]:
         out += scaling_outputs()
+    if benchmarks_enabled():
+        out.append(f"{RESULTS}/tables/benchmarks.csv")
     return out
 
 
@@ -184,8 +186,14 @@ def report_products():
 SCALING_KEY = r"f[0-9.]+-b[0-9]+-s[0-9]+"
 
 
+def benchmarks_enabled():
+    return bool(config["benchmarks"]["tasks"]) and config["scaling"]["enabled"]
+
+
 def scaling_run_outputs():
     out = {"run": f"{RESULTS}/scaling/runs/{{method}}/{{key}}.json"}
+    if benchmarks_enabled():
+        out["model"] = directory(f"{RESULTS}/scaling/models/{{method}}/{{key}}")
     if toy_eval_input():
         out["generations"] = f"{RESULTS}/scaling/runs/{{method}}/{{key}}.generations.jsonl"
     return out

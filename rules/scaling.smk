@@ -40,7 +40,7 @@ rule scaling_finetune:
         batch_size=config["depth"]["batch_size"],
         max_new_tokens=config["scaling"]["max_new_tokens"],
         eval_batch_size=config["scaling"]["eval_batch_size"],
-        keep_model=config["scaling"]["keep_models"],
+        keep_model=config["scaling"]["keep_models"] or benchmarks_enabled(),
         model_dir=lambda wc: f"{RESULTS}/scaling/models/{wc.method}/{wc.key}",
         checkpoint_dir=lambda wc: f"{RESULTS}/checkpoints/scaling/{wc.method}/{wc.key}",
         seed=config["seed"],

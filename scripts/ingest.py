@@ -9,6 +9,8 @@ if p.source == "jsonl":
     paths = list(snakemake.input)  # noqa: F821
     path = paths[0] if len(paths) == 1 and not p.path else p.path
     result = ingest.ingest("jsonl", path=path or paths[0], fields=p.fields, max_chars=p.max_chars)
+elif p.hf["datasets"]:
+    result = ingest.read_hf_many(p.hf["datasets"], fields=p.fields, max_chars=p.max_chars)
 else:
     result = ingest.ingest(
         "hf",

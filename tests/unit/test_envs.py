@@ -29,7 +29,7 @@ def env_pins(path):
             for item in dep.get("pip", []):
                 if "==" in item:
                     name, version = item.split("==")
-                    pins[name.lower()] = version
+                    pins[name.split("[")[0].lower()] = version
         elif isinstance(dep, str) and dep.startswith("python="):
             pins["python"] = dep.split("=", 1)[1]
     return pins
@@ -38,7 +38,7 @@ def env_pins(path):
 def test_every_env_pins_the_same_versions_as_pyproject():
     pins = pyproject_pins()
     envs = sorted((ROOT / "envs").glob("*.yaml"))
-    assert {p.stem for p in envs} == {"data", "embed", "train", "analysis"}
+    assert {p.stem for p in envs} == {"data", "embed", "train", "analysis", "evaluate"}
     for path in envs:
         got = env_pins(path)
         assert got.pop("python") == "3.11", path.name

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ila.io import read_json, stable_id
+from ila.pool import ingest as ingest_mod
 from ila.pool.ingest import (
     POOL_COLUMNS,
     REASONS,
@@ -442,3 +443,35 @@ def test_realpool_ingest_counts():
         str(REALPOOL / "self_instruct_user_oriented.jsonl"): 25,
     }
     assert elapsed < 15, elapsed
+
+
+def test_several_hf_datasets_pool_into_one_with_per_dataset_fields_and_domains(tmp_path):
+    """The real config pools several hub datasets; the same code path on
+    local JSON files through datasets.load_dataset."""
+    a = tmp_path / "general.jsonl"
+    b = tmp_path / "math.jsonl"
+    a.write_text(
+        json.dumps({"instruction": "Say hi", "input": "", "output": "hi"}) + "\n"
+        + json.dumps({"instruction": "Add", "input": "1 2", "output": "3", "domain": "arith"}) + "\n"
+    )
+    b.write_text(
+        json.dumps({"question": "Add", "context": "1 2", "answer": "three"}) + "\n"
+        + json.dumps({"question": "Double 4", "context": "", "answer": "8"}) + "\n"
+    )
+    specs = [
+        {"name": "json", "data_files": str(a), "domain": "general"},
+        {"name": "json", "data_files": str(b), "split": "train", "domain": "math",
+         "fields": {"instruction": "question", "input": "context", "output": "answer"}},
+    ]
+    with pytest.raises(ValueError, match="listed twice"):
+        ingest_mod.read_hf_many(specs)  # both are json:train
+    specs[1]["config_name"] = None
+    specs[1]["split"] = "train[:100%]"
+    res = ingest_mod.read_hf_many(specs)
+    pool = res.pool.set_index("instruction")
+    assert res.ledger["read"] == 4 and res.ledger["kept"] == 3
+    assert res.ledger["rejected"]["duplicate"] == 1  # ("Add", "1 2") in both datasets
+    assert pool.loc["Say hi", "domain"] == "general"
+    assert pool.loc["Double 4", "domain"] == "math"
+    assert pool.loc["Add", "domain"] in ("arith", "math")
+    assert set(res.ledger["files"]) == {"json:train", "json:train[:100%]"}

@@ -47,7 +47,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -490,6 +490,25 @@ def read_hf(
         for f in [data_files] if isinstance(data_files, (str, os.PathLike)) else _flatten(data_files):
             if not any(ch in str(f) for ch in "*?[") and "://" not in str(f) and not Path(f).exists():
                 raise IngestError(f"{label}: data file {f} does not exist")
+    ds = _load_hf(name, split, config_name, data_files, revision, cache_dir, label)
+    col = _Collector(fmap, max_chars)
+    col.start_file(label)
+    for index, record in enumerate(_iter_rows(ds)):
+        col.add_record(record, label, index + 1, label)
+    extra = {
+        "input_kind": "hf",
+        "hf_name": name,
+        "hf_split": split,
+        "hf_config_name": config_name,
+        "hf_revision": revision,
+        "hf_data_files": _flatten(data_files) if data_files is not None else None,
+    }
+    return col.finish(label, extra)
+
+
+def _load_hf(name, split, config_name, data_files, revision, cache_dir, label):
+    """``datasets.load_dataset`` with every failure turned into an
+    IngestError that names the dataset."""
     try:
         import datasets
     except ImportError as exc:  # pragma: no cover
@@ -505,19 +524,7 @@ def read_hf(
         ds = datasets.load_dataset(name, config_name, **kwargs)
     except Exception as exc:  # the loader raises many kinds; name the dataset
         raise IngestError(f"{label}: cannot load dataset ({type(exc).__name__}: {_short(str(exc))})") from exc
-    col = _Collector(fmap, max_chars)
-    col.start_file(label)
-    for index, record in enumerate(_iter_rows(ds)):
-        col.add_record(record, label, index + 1, label)
-    extra = {
-        "input_kind": "hf",
-        "hf_name": name,
-        "hf_split": split,
-        "hf_config_name": config_name,
-        "hf_revision": revision,
-        "hf_data_files": _flatten(data_files) if data_files is not None else None,
-    }
-    return col.finish(label, extra)
+    return ds
 
 
 def _flatten(data_files: Any) -> list[str]:
@@ -536,6 +543,44 @@ def _iter_rows(ds: Any, batch_size: int = 4096) -> Iterator[dict]:
         keys = list(batch)
         for i in range(len(batch[keys[0]]) if keys else 0):
             yield {k: batch[k][i] for k in keys}
+
+
+def read_hf_many(
+    datasets_specs: Sequence[Mapping[str, Any]],
+    fields: Mapping[str, str] | None = None,
+    max_chars: int | None = 20000,
+    cache_dir: str | os.PathLike | None = None,
+) -> IngestResult:
+    """One pool from several Hugging Face datasets (e.g. a general, an
+    evolved and a math pool). Each spec has ``name`` and optional
+    ``split``, ``config_name``, ``data_files``, ``revision``, ``fields``
+    (overrides the shared mapping) and ``domain`` (given to rows whose data
+    has none). Duplicates are resolved across all datasets together and the
+    ledger counts every dataset separately."""
+    if not datasets_specs:
+        raise ValueError("read_hf_many needs at least one dataset")
+    col = _Collector(resolve_fields(fields), max_chars)
+    labels = []
+    for spec in datasets_specs:
+        unknown = set(spec) - {"name", "split", "config_name", "data_files", "revision", "fields", "domain"}
+        if unknown or not spec.get("name"):
+            raise ValueError(f"dataset spec {dict(spec)!r}: needs a name; unknown keys {sorted(unknown)}")
+        split = spec.get("split") or "train"
+        label = hf_source_name(spec["name"], split, spec.get("config_name"))
+        if label in col.files:
+            raise ValueError(f"dataset {label} is listed twice")
+        ds = _load_hf(spec["name"], split, spec.get("config_name"), spec.get("data_files"), spec.get("revision"), cache_dir, label)
+        col.fmap = resolve_fields({**(fields or {}), **(spec.get("fields") or {})})
+        col.start_file(label)
+        first = len(col.rows)
+        for index, record in enumerate(_iter_rows(ds)):
+            col.add_record(record, label, index + 1, label)
+        if spec.get("domain"):
+            for row in col.rows[first:]:
+                if not row.domain:
+                    row.domain = str(spec["domain"])
+        labels.append(label)
+    return col.finish(", ".join(labels), {"input_kind": "hf", "hf_datasets": [dict(s) for s in datasets_specs]})
 
 
 # --------------------------------------------------------------------------
