@@ -21,8 +21,8 @@ R = "results/smoke"
 
 def _command(workdir, extra, target):
     return SNAKEMAKE + [
-        "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2",
-        "--configfile", str(ROOT / "configs/smoke.yaml"), str(extra), "--rerun-incomplete", target,
+        "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2", "--rerun-incomplete", target,
+        "--configfile", str(ROOT / "configs/smoke.yaml"), str(extra),
     ]
 
 
