@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 from .io import atomic_path  # noqa: E402
 
 PNG_META = {"Software": None}
-PDF_META = {"Creator": None, "Producer": None, "CreationDate": None}
+PDF_META = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
 
 
 def save(fig, png: str | os.PathLike, pdf: str | os.PathLike, dpi: int = 150) -> None:

@@ -17,20 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ila.io import atomic_path
+from ila.figures import save
 from ila.regression.ols import prepare
-
-PDF_METADATA = {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}
-PNG_METADATA = {"Software": None}
-DPI = 150
-
-
-def _save(fig: Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    with atomic_path(png) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA)
-    with atomic_path(pdf) as tmp:
-        fig.savefig(tmp, format="pdf", metadata=PDF_METADATA)
-
 
 def _fmt(x) -> str:
     return "n/a" if x is None else f"{x:.3f}"
@@ -88,7 +76,7 @@ def observed_vs_predicted(
         fontsize=9,
     )
     fig.tight_layout()
-    _save(fig, png, pdf)
+    save(fig, png, pdf)
 
 
 def partial_residuals(table: pd.DataFrame, summary: dict, response: str, regressor: str) -> tuple[np.ndarray, np.ndarray, float]:
@@ -141,7 +129,7 @@ def partial_regression(
         ax.axhline(0, color="0.8", lw=0.8, zorder=1)
         ax.axvline(0, color="0.8", lw=0.8, zorder=1)
     fig.tight_layout()
-    _save(fig, png, pdf)
+    save(fig, png, pdf)
 
 
 def loss_vs_coverage(
@@ -181,4 +169,4 @@ def loss_vs_coverage(
     ax.legend(title=band_col, fontsize=8, title_fontsize=8)
     ax.set_title(f"{response} against {coverage_col}", fontsize=9)
     fig.tight_layout()
-    _save(fig, png, pdf)
+    save(fig, png, pdf)
