@@ -2,13 +2,15 @@
 a change reruns."""
 
 import json
+import shutil
+import subprocess
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from workflow_support import planned_jobs, snakemake
+from workflow_support import ROOT, SNAKEMAKE, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -90,8 +92,30 @@ def test_figures_and_logs(smoke_run):
 
 
 def test_nothing_to_do_after_a_complete_run(smoke_run):
+    t0 = time.perf_counter()
     proc = snakemake(smoke_run, "-n")
+    seconds = time.perf_counter() - t0
     assert planned_jobs(proc) == {}
+    assert seconds < 5.0, f"a dry run with nothing to do took {seconds:.1f} s"
+
+
+def test_editing_a_script_reruns_its_rule(smoke_run, tmp_path):
+    """A copy of the workflow whose cells script gained a line: the dry run
+    plans cells and what depends on it, nothing upstream."""
+    repo = tmp_path / "repo"
+    for name in ("Snakefile", "config.yaml", "rules", "scripts", "schemas", "configs", "report", "envs"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, repo / name)
+    script = repo / "scripts" / "cells.py"
+    script.write_text(script.read_text() + "# edited\n")
+    cmd = SNAKEMAKE + ["-n", "-s", str(repo / "Snakefile"), "--directory", str(smoke_run), "--cores", "2",
+                       "--configfile", str(repo / "configs/smoke.yaml")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = planned_jobs(proc)
+    assert {"cells", "depth_table"} <= set(jobs)
+    for upstream in ("project", "embed_shard", "pretrain", "warmup", "score_shard", "ingest"):
+        assert upstream not in jobs
 
 
 def test_changing_a_depth_parameter_does_not_rerun_embedding(smoke_run, tmp_path):

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 from ila.io import sha256_ids
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -83,7 +83,10 @@ class FinetuneSettings:
     ila.lm.data); warmup_ratio: share of the steps spent on linear warm-up;
     weight_decay: AdamW decay; lr_scheduler: "cosine" or "linear" (or
     constant); bf16: mixed precision on GPUs; logging_steps: interval of the
-    logged loss curve.
+    logged loss curve; trainer_args: further TrainingArguments passed through
+    as they are, for large models (e.g. ``{"fsdp": True, "fsdp_config":
+    {...}}`` or ``{"deepspeed": "ds_config.json"}``, which needs the
+    deepspeed package); keys the recipe sets itself are refused.
     """
 
     epochs: float = 2.0
@@ -97,8 +100,12 @@ class FinetuneSettings:
     lr_scheduler: str = "cosine"
     bf16: bool = False
     logging_steps: int = 10
+    trainer_args: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        clash = sorted(set(self.trainer_args) & MANAGED_TRAINER_ARGS)
+        if clash:
+            raise ValueError(f"FinetuneSettings.trainer_args may not set {clash}: they are set from the fine-tuning recipe")
         _check_positive("FinetuneSettings", epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
                         gradient_accumulation_steps=self.gradient_accumulation_steps,
                         max_length=self.max_length, logging_steps=self.logging_steps)
@@ -130,6 +137,14 @@ class ListDataset:
 def world_size() -> int:
     """Number of processes of a torchrun launch (1 outside torchrun)."""
     return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+#: TrainingArguments the recipe sets itself; trainer_args may not override them
+MANAGED_TRAINER_ARGS = frozenset({
+    "output_dir", "seed", "data_seed", "learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps",
+    "weight_decay", "lr_scheduler_type", "warmup_steps", "max_steps", "num_train_epochs", "use_cpu", "bf16",
+    "save_strategy", "save_steps", "save_total_limit", "report_to", "ddp_backend", "ddp_find_unused_parameters",
+})
 
 
 def per_device_batch(batch_size: int) -> int:
@@ -167,6 +182,7 @@ def _training_args(
     bf16: bool = False,
     checkpoint_steps: int = 0,
     checkpoint_keep: int | None = None,
+    extra: dict | None = None,
 ):
     """TrainingArguments for transformers 5.x (use_cpu, warm-up ratio as a
     float < 1 in warmup_steps, no evaluation, no reporting)."""
@@ -200,6 +216,7 @@ def _training_args(
         kwargs.update(save_strategy="steps", save_steps=checkpoint_steps, save_total_limit=checkpoint_keep)
     else:
         kwargs.update(save_strategy="no")
+    kwargs.update(extra or {})
     if world_size() > 1:
         kwargs["ddp_find_unused_parameters"] = False
         if device == "cpu":
@@ -445,6 +462,7 @@ def finetune_model(
             bf16=settings.bf16,
             checkpoint_steps=checkpoint_steps,
             checkpoint_keep=checkpoint_keep,
+            extra=settings.trainer_args,
         )
         trainer = Trainer(
             model=model,
