@@ -103,6 +103,7 @@ def test_editing_a_script_reruns_its_rule(smoke_run, tmp_path):
     """A copy of the workflow whose cells script gained a line: the dry run
     plans cells and what depends on it, nothing upstream."""
     repo = tmp_path / "repo"
+    repo.mkdir()
     for name in ("Snakefile", "config.yaml", "rules", "scripts", "schemas", "configs", "report", "envs"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, repo / name)
