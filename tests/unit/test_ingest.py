@@ -35,7 +35,8 @@ from ila.pool.ingest import (
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 MALFORMED = DATA / "malformed.jsonl"
 MAPPED = DATA / "mapped.jsonl"
-REALPOOL = Path("/work/shared/data/realpool")
+# the real-data fixture lies in shared/ beside the repository
+REALPOOL = Path(__file__).resolve().parents[3] / "shared" / "data" / "realpool"
 
 # Line number -> reason for every reject in malformed.jsonl (max_chars=200).
 MALFORMED_REJECTS = {
