@@ -778,36 +778,34 @@ def plot_budget(table: pd.DataFrame, metric: str, reference: str, png, pdf, dpi:
     """Score against budget at the largest pool, one line per method (mean
     over seeds, band = min..max); a second panel with task accuracy when it
     was measured."""
-    from .figures import plt, save
-
     top = table["pool_fraction"].max()
     sub = table[table["pool_fraction"] == top]
-    panels = [metric] + (["accuracy"] if _has_accuracy(sub) else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
-    for ax, y in zip(axes[0], panels):
-        _curves(ax, sub, "budget", y, reference)
-        ax.set_xlabel("budget (selected instructions)")
-    axes[0][0].legend(fontsize=8, ncol=2)
-    fig.suptitle(f"Score vs budget, pool of {int(sub['pool_size'].max())} candidates", fontsize=10)
-    fig.tight_layout()
-    save(fig, png, pdf, dpi)
+    title = f"Score vs budget, pool of {int(sub['pool_size'].max())} candidates"
+    _score_panels(sub, metric, reference, "budget", "budget (selected instructions)", title, png, pdf, dpi)
 
 
 def plot_pool(table: pd.DataFrame, metric: str, reference: str, budget: int, png, pdf, dpi: int = 150) -> None:
     """Accelerated scaling: score against pool size at the fixed budget, one
     line per method; accuracy as a second panel when measured."""
-    from .figures import plt, save
-
     sub = table[table["budget"] == budget]
     if sub["pool_size"].nunique() < 1:
         raise ValueError(f"no runs at budget {budget}")
+    title = f"Score vs pool size at budget {budget}"
+    _score_panels(sub, metric, reference, "pool_size", "candidate pool size", title, png, pdf, dpi)
+
+
+def _score_panels(sub, metric, reference, x, xlabel, title, png, pdf, dpi) -> None:
+    """One panel of `metric` against `x` per method (accuracy as a second
+    panel when measured), saved as PNG + PDF."""
+    from .figures import plt, save
+
     panels = [metric] + (["accuracy"] if _has_accuracy(sub) else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
     for ax, y in zip(axes[0], panels):
-        _curves(ax, sub, "pool_size", y, reference)
-        ax.set_xlabel("candidate pool size")
+        _curves(ax, sub, x, y, reference)
+        ax.set_xlabel(xlabel)
     axes[0][0].legend(fontsize=8, ncol=2)
-    fig.suptitle(f"Score vs pool size at budget {budget}", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     save(fig, png, pdf, dpi)
 
