@@ -88,6 +88,20 @@ def test_finetune_lowers_training_loss_and_reports_untrainable(base, tmp_path):
     assert m["dev"]["token_mean"] == pytest.approx(tok_after, rel=1e-6)
 
 
+def test_recipe_trains_in_length_grouped_order_of_the_global_batch(base):
+    from dataclasses import replace
+
+    from ila.lm.sampling import LengthGroupedEpochSampler
+
+    path, _, _ = base
+    recs = toy_records(12)
+    trainer, _, _ = finetune_model(path, recs, replace(TINY, epochs=1), T, seed=1, threads=1)
+    sampler = trainer._get_train_sampler()
+    assert isinstance(sampler, LengthGroupedEpochSampler) and sampler.batch_size == 4 and sampler.seed == 1
+    plain, _, _ = finetune_model(path, recs, replace(TINY, epochs=1, group_by_length=False), T, seed=1, threads=1)
+    assert not isinstance(plain._get_train_sampler(), LengthGroupedEpochSampler)
+
+
 def test_trainer_loss_is_response_tokens_only(base):
     """The model's loss on a collated batch is the mean cross-entropy of the
     response tokens: the prompt positions carry label -100 and add nothing."""
