@@ -1,9 +1,12 @@
 """Shard plans for scatter/gather stages (embedding, loss scoring).
 
 Examples are sorted once by length, longest first (ties by id), cut into
-batches of a fixed size, and each shard receives a contiguous run of whole batches. Every batch
-is therefore the same whatever the number of shards, so gathered outputs are
-bit-identical for 1 shard or 64, and length bucketing keeps padding low.
+batches of a fixed size, and each shard receives whole batches, balanced by
+their padded size (rows x longest row): each batch in turn, longest first,
+goes to the shard with the least work so far. Every batch is therefore the
+same whatever the number of shards, so gathered outputs are bit-identical
+for 1 shard or 64, length bucketing keeps padding low, and no shard is left
+with all the long examples.
 """
 
 from __future__ import annotations
@@ -36,9 +39,7 @@ def plan(ids: Sequence[str], lengths: Sequence[int], batch_size: int, shards: in
     n = len(ids)
     n_batches = -(-n // batch_size) if n else 0
     batch = np.arange(n) // batch_size
-    # contiguous runs of whole batches, as even as possible
-    bounds = np.linspace(0, n_batches, shards + 1).round().astype(np.int64)
-    shard_of_batch = np.searchsorted(bounds, np.arange(n_batches), side="right") - 1
+    shard_of_batch = _balance(lengths[order], batch, n_batches, shards)
     return pd.DataFrame(
         {
             "id": ids[order].astype(str),
@@ -48,6 +49,23 @@ def plan(ids: Sequence[str], lengths: Sequence[int], batch_size: int, shards: in
             "shard": shard_of_batch[batch].astype(np.int64) if n else np.zeros(0, np.int64),
         }
     )
+
+
+def _balance(sorted_lengths: np.ndarray, batch: np.ndarray, n_batches: int, shards: int) -> np.ndarray:
+    """Shard of every batch: longest-processing-time-first greedy on the
+    padded size of each batch (ties to the lower shard index)."""
+    if n_batches == 0:
+        return np.zeros(0, np.int64)
+    rows = np.bincount(batch, minlength=n_batches)
+    longest = sorted_lengths[np.searchsorted(batch, np.arange(n_batches))]
+    cost = rows * np.maximum(longest, 1)
+    load = np.zeros(shards, dtype=np.int64)
+    out = np.empty(n_batches, dtype=np.int64)
+    for b in np.argsort(-cost, kind="stable"):
+        s = int(np.argmin(load))
+        out[b] = s
+        load[s] += cost[b]
+    return out
 
 
 def shard_index(scatteritem: str) -> tuple[int, int]:
