@@ -20,6 +20,10 @@ def test_default_config_validates_and_fills_defaults():
     assert cfg["pool"]["fields"]["instruction"] == "instruction"
     assert cfg["finetune"]["epochs"] == 2
     assert cfg["cells"]["method"] == "grid"
+    # the default scaling study compares ILA with every baseline
+    from ila.selection import METHODS
+
+    assert sorted(cfg["selection"]["methods"]) == sorted(METHODS)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
