@@ -47,12 +47,12 @@ class PretrainSettings:
 
     steps: optimiser steps; batch_size: blocks per step; seq_len: tokens
     per block; lr: peak learning rate (3e-3 suits the 0.5M default; a much
-    smaller model-scale rate barely moves it in 600 steps); warmup_steps:
+    smaller model-scale rate barely moves it in 500 steps); warmup_steps:
     linear warm-up from 0; weight_decay: AdamW decay; lr_scheduler: decay
     after warm-up; logging_steps: interval of the logged loss curve.
     """
 
-    steps: int = 600
+    steps: int = 500
     batch_size: int = 16
     seq_len: int = 128
     lr: float = 3e-3
