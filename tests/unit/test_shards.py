@@ -22,8 +22,8 @@ def test_plan_assigns_whole_batches_and_same_batches_for_any_shard_count():
 
 
 def test_plan_balances_padded_work_across_shards():
-    # lengths fall steeply: contiguous runs of batches would give the first
-    # shard almost all of the work
+    # lengths fall steadily: contiguous runs of batches would give the first
+    # shard about twice the padded work of the second
     lengths = [1000 - 9 * i for i in range(100)]
     ids = [f"e{i:03d}" for i in range(100)]
     p = shards.plan(ids, lengths, batch_size=10, shards=2)
