@@ -3,14 +3,13 @@ a change reruns."""
 
 import json
 import shutil
-import subprocess
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from workflow_support import ROOT, SNAKEMAKE, planned_jobs, snakemake
+from workflow_support import ROOT, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -109,11 +108,7 @@ def test_editing_a_script_reruns_its_rule(smoke_run, tmp_path):
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, repo / name)
     script = repo / "scripts" / "cells.py"
     script.write_text(script.read_text() + "# edited\n")
-    cmd = SNAKEMAKE + ["-n", "-s", str(repo / "Snakefile"), "--directory", str(smoke_run), "--cores", "2",
-                       "--configfile", str(repo / "configs/smoke.yaml")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    jobs = planned_jobs(proc)
+    jobs = planned_jobs(snakemake(smoke_run, "-n", repo=repo, timeout=300))
     assert {"cells", "depth_table"} <= set(jobs)
     for upstream in ("project", "embed_shard", "pretrain", "warmup", "score_shard", "ingest"):
         assert upstream not in jobs

@@ -12,11 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def snakemake(workdir, *args, configfiles=("configs/smoke.yaml",), timeout=900, check=True):
-    cmd = SNAKEMAKE + ["-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2"]
+def snakemake(workdir, *args, configfiles=("configs/smoke.yaml",), timeout=900, check=True, repo=ROOT):
+    """Run the workflow of `repo` (its Snakefile; relative config files are
+    taken from it) in `workdir`."""
+    cmd = SNAKEMAKE + ["-s", str(Path(repo) / "Snakefile"), "--directory", str(workdir), "--cores", "2"]
     cmd += list(args)  # targets before --configfile, which takes every word after it
     if configfiles:
-        cmd += ["--configfile", *[str(ROOT / c) if not os.path.isabs(c) else c for c in configfiles]]
+        cmd += ["--configfile", *[str(Path(repo) / c) if not os.path.isabs(c) else c for c in configfiles]]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
