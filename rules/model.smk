@@ -3,6 +3,9 @@
 
 
 rule corpus:
+    # corpus -> tokenizer -> pretrain gates every depth score, so it goes
+    # first whenever it competes with embedding or projection for a core.
+    priority: 10
     output:
         f"{RESULTS}/models/corpus.jsonl",
     params:
@@ -16,6 +19,7 @@ rule corpus:
 
 
 rule tokenizer:
+    priority: 10
     input:
         corpus=rules.corpus.output[0],
     output:
@@ -31,6 +35,7 @@ rule tokenizer:
 
 
 rule pretrain:
+    priority: 10
     input:
         corpus=rules.corpus.output[0],
         tokenizer=rules.tokenizer.output[0],

@@ -61,6 +61,23 @@ def test_pretrain_learns_and_saves_loadable_model(tmp_path):
     assert len(tok) == 300 and not list(tmp_path.glob(".base.*"))  # no temporary folder left behind
 
 
+def test_pretraining_weights_do_not_depend_on_the_thread_count(tmp_path):
+    """The default runs pretraining on one thread; a site that gives it more
+    must get the same base model (the schema promises it)."""
+    from ila.lm.model import ModelShape
+    from ila.runtime import torch_threads
+
+    tiny_tokenizer(tmp_path / "tok")
+    shape = ModelShape(hidden=64, layers=2, heads=4, ffn=256, max_position=128)  # the default width
+    settings = PretrainSettings(steps=4, batch_size=16, seq_len=128, warmup_steps=1, logging_steps=1)
+    try:
+        for n in (1, 2):
+            pretrain(str(tmp_path / "tok"), TOKENIZER_TEXTS * 40, shape, settings, seed=0, out_dir=tmp_path / f"t{n}", threads=n)
+    finally:
+        torch_threads(1)
+    assert same_weights(weights(tmp_path / "t1"), weights(tmp_path / "t2"))
+
+
 def test_pack_corpus_blocks(tmp_path):
     tok = tiny_tokenizer(tmp_path)
     blocks, info = pack_corpus(tok, ["ab", "cd"], seq_len=3)
