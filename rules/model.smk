@@ -2,10 +2,13 @@
 # causal LM by name) and the warm-up model M_SFT fine-tuned on I0.
 
 
+# corpus -> tokenizer -> pretrain gates every depth score, so it goes first
+# whenever it competes with embedding or projection for a core.
+BASE_MODEL_PRIORITY = 10
+
+
 rule corpus:
-    # corpus -> tokenizer -> pretrain gates every depth score, so it goes
-    # first whenever it competes with embedding or projection for a core.
-    priority: 10
+    priority: BASE_MODEL_PRIORITY
     output:
         f"{RESULTS}/models/corpus.jsonl",
     params:
@@ -19,7 +22,7 @@ rule corpus:
 
 
 rule tokenizer:
-    priority: 10
+    priority: BASE_MODEL_PRIORITY
     input:
         corpus=rules.corpus.output[0],
     output:
@@ -35,7 +38,7 @@ rule tokenizer:
 
 
 rule pretrain:
-    priority: 10
+    priority: BASE_MODEL_PRIORITY
     input:
         corpus=rules.corpus.output[0],
         tokenizer=rules.tokenizer.output[0],
