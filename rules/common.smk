@@ -168,14 +168,71 @@ def gpus(family):
     return 1
 
 
-# How a fine-tune is executed (threads, processes, checkpointing) does not
-# change its result, so these keys are read by the jobs from the config and
-# kept out of the params of every job, so changing them reruns nothing.
-EXECUTION_KEYS = ("threads", "processes", "checkpoint_steps")
+# The fine-tuning recipe (what changes a result) goes into the params of
+# every fine-tuning job; how it executes (threads, processes, checkpoints,
+# runs per job) is read by the job from the config and changes no result,
+# so changing it reruns nothing (ila.finetune.settings).
+def finetune_recipe():
+    from ila.finetune import recipe
+
+    return recipe(config["finetune"], config["model"]["max_length"])
 
 
-def trainer_settings():
-    return {k: v for k, v in config["finetune"].items() if k not in EXECUTION_KEYS}
+def finetune_groups(runs):
+    """{group: [run names]} of a study's (family, run name) pairs, at most
+    finetune.runs_per_job runs a job (ila.finetune.runs.group_runs)."""
+    from ila.finetune import group_runs
+
+    return group_runs(runs, int(config["finetune"]["runs_per_job"]))
+
+
+def regression_groups():
+    return finetune_groups([("regression", s) for s in regression_subsets()])
+
+
+def regression_runs(subsets):
+    """Run specs (ila.finetune.RunSpec fields) of regression subsets."""
+    from ila.records import derived_seed
+
+    keep = config["regression"]["keep_models"]
+    return [
+        {
+            "name": s,
+            "ids": f"{RESULTS}/regression/subsets/{s}.txt",
+            "seed": derived_seed(config["seed"], "regression", s),
+            "metrics": f"{RESULTS}/regression/runs/{s}.json",
+            "staging": f"{RESULTS}/checkpoints/regression/{s}",
+            "model_dir": f"{RESULTS}/regression/models/{s}" if keep else None,
+            "fields": {"subset": s},
+        }
+        for s in subsets
+    ]
+
+
+def scaling_groups():
+    """Groups of scaling runs ("<method>/<key>"), never mixing methods."""
+    return finetune_groups([(m, f"{m}/{k}") for m in selection_methods() for k in scaling_keys()])
+
+
+def scaling_runs(names):
+    from ila import scaling
+
+    keep = config["scaling"]["keep_models"] or benchmarks_enabled()
+    out = []
+    for name in names:
+        method, key = name.split("/")
+        seed = scaling.run_seed(config["seed"], method, scaling.parse_key(key))
+        out.append({
+            "name": name,
+            "ids": f"{RESULTS}/selection/{method}/{key}.txt",
+            "seed": seed,
+            "metrics": f"{RESULTS}/scaling/runs/{method}/{key}.json",
+            "staging": f"{RESULTS}/checkpoints/scaling/{method}/{key}",
+            "model_dir": f"{RESULTS}/scaling/models/{method}/{key}" if keep else None,
+            "generations": f"{RESULTS}/scaling/runs/{method}/{key}.generations.jsonl" if toy_eval_input() else None,
+            "fields": {"method": method, "key": key, "run_seed": seed, "accuracy": None},
+        })
+    return out
 
 
 def report_products():
@@ -188,12 +245,3 @@ SCALING_KEY = r"f[0-9.]+-b[0-9]+-s[0-9]+"
 
 def benchmarks_enabled():
     return bool(config["benchmarks"]["tasks"]) and config["scaling"]["enabled"]
-
-
-def scaling_run_outputs():
-    out = {"run": f"{RESULTS}/scaling/runs/{{method}}/{{key}}.json"}
-    if benchmarks_enabled():
-        out["model"] = directory(f"{RESULTS}/scaling/models/{{method}}/{{key}}")
-    if toy_eval_input():
-        out["generations"] = f"{RESULTS}/scaling/runs/{{method}}/{{key}}.generations.jsonl"
-    return out

@@ -99,18 +99,27 @@ rule warmup_set:
 
 rule warmup:
     input:
+        ids=rules.warmup_set.output[0],
         base=rules.base_model.output[0],
         base_files=base_model_dir(),
         pool=rules.ingest.output.pool,
-        ids=rules.warmup_set.output[0],
     output:
         model=directory(f"{RESULTS}/models/warmup"),
         metrics=f"{RESULTS}/models/warmup.json",
     params:
-        finetune=trainer_settings(),
-        max_length=config["model"]["max_length"],
+        kind="warmup",
+        recipe=finetune_recipe(),
         prompt=config["model"]["prompt"],
-        seed=config["seed"],
+        runs=[
+            {
+                "name": "warmup",
+                "ids": f"{RESULTS}/depth/i0_ids.txt",
+                "seed": config["seed"],
+                "metrics": f"{RESULTS}/models/warmup.json",
+                "staging": f"{RESULTS}/checkpoints/warmup",
+                "model_dir": f"{RESULTS}/models/warmup",
+            }
+        ],
         device=config["device"],
     threads: threads_of("finetune")
     resources:
@@ -124,4 +133,4 @@ rule warmup:
     conda:
         "../envs/train.yaml"
     script:
-        "../scripts/warmup.py"
+        "../scripts/finetune_group.py"

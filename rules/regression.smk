@@ -9,6 +9,7 @@ rule regression_design:
     output:
         members=f"{RESULTS}/regression/members.parquet",
         subsets=f"{RESULTS}/regression/subsets.parquet",
+        ids=expand(f"{RESULTS}/regression/subsets/{{subset}}.txt", subset=regression_subsets()),
     params:
         design=config["regression"]["design"],
         size=config["regression"]["size"],
@@ -26,41 +27,42 @@ rule regression_design:
         "../scripts/regression_design.py"
 
 
-rule regression_finetune:
-    input:
-        members=rules.regression_design.output.members,
-        base=rules.base_model.output[0],
-        base_files=base_model_dir(),
-        pool=rules.ingest.output.pool,
-        dev=rules.split_dev.output.dev,
-    output:
-        f"{RESULTS}/regression/runs/{{subset}}.json",
-    params:
-        finetune=trainer_settings(),
-        max_length=config["model"]["max_length"],
-        prompt=config["model"]["prompt"],
-        clip=config["regression"]["clip"],
-        batch_size=config["depth"]["batch_size"],
-        keep_model=config["regression"]["keep_models"],
-        model_dir=lambda wc: f"{RESULTS}/regression/models/{wc.subset}",
-        checkpoint_dir=lambda wc: f"{RESULTS}/checkpoints/regression/{wc.subset}",
-        seed=config["seed"],
-        device=config["device"],
-    wildcard_constraints:
-        subset="[A-Za-z0-9_.-]+",
-    threads: threads_of("finetune")
-    resources:
-        mem_mb=mem_mb("train"),
-        runtime=runtime("train"),
-        gpu=gpus("train"),
-    log:
-        f"{LOGS}/regression_finetune/{{subset}}.log",
-    benchmark:
-        f"{BENCH}/regression_finetune/{{subset}}.tsv"
-    conda:
-        "../envs/train.yaml"
-    script:
-        "../scripts/regression_finetune.py"
+# One job trains a group of subsets (finetune.runs_per_job) in one process;
+# each subset still gets its own metrics file and provenance sidecar.
+for _group, _subsets in regression_groups().items():
+
+    rule:
+        name:
+            f"regression_finetune_{_group}"
+        input:
+            ids=[f"{RESULTS}/regression/subsets/{s}.txt" for s in _subsets],
+            base=rules.base_model.output[0],
+            base_files=base_model_dir(),
+            pool=rules.ingest.output.pool,
+            dev=rules.split_dev.output.dev,
+        output:
+            runs=[f"{RESULTS}/regression/runs/{s}.json" for s in _subsets],
+        params:
+            kind="study",
+            recipe=finetune_recipe(),
+            prompt=config["model"]["prompt"],
+            clip=config["regression"]["clip"],
+            eval_batch_size=config["depth"]["batch_size"],
+            runs=regression_runs(_subsets),
+            device=config["device"],
+        threads: threads_of("finetune")
+        resources:
+            mem_mb=mem_mb("train"),
+            runtime=runtime("train"),
+            gpu=gpus("train"),
+        log:
+            f"{LOGS}/regression_finetune/{_group}.log",
+        benchmark:
+            f"{BENCH}/regression_finetune/{_group}.tsv"
+        conda:
+            "../envs/train.yaml"
+        script:
+            "../scripts/finetune_group.py"
 
 
 rule regression_table:

@@ -22,45 +22,49 @@ rule toy_eval_set:
         "../scripts/toy_eval_set.py"
 
 
-rule scaling_finetune:
-    input:
-        ids=f"{RESULTS}/selection/{{method}}/{{key}}.txt",
-        base=rules.base_model.output[0],
-        base_files=base_model_dir(),
-        pool=rules.ingest.output.pool,
-        dev=rules.split_dev.output.dev,
-        eval_set=toy_eval_input(),
-    output:
-        **scaling_run_outputs(),
-    params:
-        finetune=trainer_settings(),
-        max_length=config["model"]["max_length"],
-        prompt=config["model"]["prompt"],
-        clip=config["scaling"]["clip"],
-        batch_size=config["depth"]["batch_size"],
-        max_new_tokens=config["scaling"]["max_new_tokens"],
-        eval_batch_size=config["scaling"]["eval_batch_size"],
-        keep_model=config["scaling"]["keep_models"] or benchmarks_enabled(),
-        model_dir=lambda wc: f"{RESULTS}/scaling/models/{wc.method}/{wc.key}",
-        checkpoint_dir=lambda wc: f"{RESULTS}/checkpoints/scaling/{wc.method}/{wc.key}",
-        seed=config["seed"],
-        device=config["device"],
-    wildcard_constraints:
-        method=selection_method_pattern(),
-        key=SCALING_KEY,
-    threads: threads_of("finetune")
-    resources:
-        mem_mb=mem_mb("train"),
-        runtime=runtime("train"),
-        gpu=gpus("train"),
-    log:
-        f"{LOGS}/scaling_finetune/{{method}}/{{key}}.log",
-    benchmark:
-        f"{BENCH}/scaling_finetune/{{method}}/{{key}}.tsv"
-    conda:
-        "../envs/train.yaml"
-    script:
-        "../scripts/scaling_finetune.py"
+# One job trains a group of one method's selections (finetune.runs_per_job)
+# in one process; each run still gets its own metrics file, model folder
+# (for the benchmarks) and provenance sidecar.
+for _group, _names in scaling_groups().items():
+    _runs = scaling_runs(_names)
+
+    rule:
+        name:
+            f"scaling_finetune_{_group}"
+        input:
+            ids=[r["ids"] for r in _runs],
+            base=rules.base_model.output[0],
+            base_files=base_model_dir(),
+            pool=rules.ingest.output.pool,
+            dev=rules.split_dev.output.dev,
+            problems=toy_eval_input(),
+        output:
+            runs=[r["metrics"] for r in _runs],
+            models=[directory(r["model_dir"]) for r in _runs] if benchmarks_enabled() else [],
+            generations=[r["generations"] for r in _runs] if toy_eval_input() else [],
+        params:
+            kind="study",
+            recipe=finetune_recipe(),
+            prompt=config["model"]["prompt"],
+            clip=config["scaling"]["clip"],
+            eval_batch_size=config["depth"]["batch_size"],
+            max_new_tokens=config["scaling"]["max_new_tokens"],
+            generate_batch_size=config["scaling"]["eval_batch_size"],
+            runs=_runs,
+            device=config["device"],
+        threads: threads_of("finetune")
+        resources:
+            mem_mb=mem_mb("train"),
+            runtime=runtime("train"),
+            gpu=gpus("train"),
+        log:
+            f"{LOGS}/scaling_finetune/{_group}.log",
+        benchmark:
+            f"{BENCH}/scaling_finetune/{_group}.tsv"
+        conda:
+            "../envs/train.yaml"
+        script:
+            "../scripts/finetune_group.py"
 
 
 rule scaling_table:

@@ -17,4 +17,5 @@ else:
 subsets = design.measure(examples, members, plan, cells["total_cells"], cells["occupied_cells"])
 io.write_parquet(snakemake.output.members, members)  # noqa: F821
 io.write_parquet(snakemake.output.subsets, subsets)  # noqa: F821
+design.write_subset_ids(members, snakemake.output.ids)  # noqa: F821
 log.info("%d subsets of %d examples\n%s", len(subsets), p.size, subsets.to_string())

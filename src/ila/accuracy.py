@@ -196,6 +196,8 @@ def evaluate_model(
     batch_size: int = 32,
     device: str = "cpu",
     max_positions: int | None = None,
+    model=None,
+    tokenizer=None,
 ) -> tuple[dict, list[dict]]:
     """Greedy-generate an answer to every problem with the model in
     ``model_dir`` and score it. Generation stops at eos, after
@@ -204,11 +206,14 @@ def evaluate_model(
     prompts with the same limit are generated together.
 
     Returns (score as in :func:`score_generations`, one row per problem: id,
-    domain, answer, predicted, correct, max_new_tokens, generation)."""
+    domain, answer, predicted, correct, max_new_tokens, generation).
+    ``model`` / ``tokenizer``: a model already in memory (then ``model_dir``
+    is not read)."""
     from .lm.generate import greedy_generate
     from .lm.scoring import load_model
 
-    model, tokenizer = load_model(model_dir, device=device)
+    if model is None:
+        model, tokenizer = load_model(model_dir, device=device)
     if max_positions is None:
         max_positions = getattr(model.config, "max_position_embeddings", None)
     prompts = prompts_for(records, template)

@@ -105,6 +105,33 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.load(fh)
 
 
+def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
+    """Rows as UTF-8 JSON Lines (one object a line, sorted keys, non-ASCII
+    kept), atomically; returns the number of lines written."""
+    n = 0
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, sort_keys=True, ensure_ascii=False, default=_json_default) + "\n")
+                n += 1
+    return n
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """The rows of a JSON Lines file (blank lines skipped); a line that does
+    not parse is an error naming the file and line."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for k, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}, line {k}: not JSON ({exc.msg})") from None
+    return rows
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -169,7 +169,7 @@ def executed_jobs(output: str) -> Counter:
                 break
             continue
         if m.group(1) != "total":
-            jobs[m.group(1)] = int(m.group(2))
+            jobs[re.sub(r"^(\w+_finetune)_g\d+$", r"\1", m.group(1))] += int(m.group(2))
     return jobs
 
 
@@ -240,7 +240,8 @@ def test_every_job_went_through_sbatch(slurm_run, local_run, capsys):
 
     # every job the local run executed ran on SLURM (rule by rule)
     completed = [jid for jid in slurm_ids if held[jid]["state"] == "COMPLETED"]
-    per_rule = Counter(re.sub(r"^rule_(\S+?)(_wildcards_.*)?$", r"\1", held[jid]["comment"]) for jid in completed)
+    per_rule = Counter(re.sub(r"^(\w+_finetune)_g\d+$", r"\1", re.sub(r"^rule_(\S+?)(_wildcards_.*)?$", r"\1", held[jid]["comment"]))
+                       for jid in completed)
     local = executed_jobs(local_run.outputs[-1])
     expected = {rule: n for rule, n in local.items() if rule not in TARGET_RULES}
     short = {rule: (n, per_rule[rule]) for rule, n in expected.items() if per_rule[rule] < n}

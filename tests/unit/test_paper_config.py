@@ -15,8 +15,12 @@ def test_paper_config_dry_run_builds_the_full_dag(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = proc.stdout + proc.stderr
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", text.split("Job stats:", 1)[1], flags=re.M))
+    jobs = {}
+    for rule, n in re.findall(r"^(\w+)\s+(\d+)\s*$", text.split("Job stats:", 1)[1], flags=re.M):
+        stage = re.sub(r"^(\w+_finetune)_g\d+$", r"\1", rule)
+        jobs[stage] = jobs.get(stage, 0) + int(n)
     assert int(jobs["embed_shard"]) == 16 and int(jobs["score_shard"]) == 32
+    # one fine-tune a job at real scale (finetune.runs_per_job: 1): each its own GPUs and torchrun launch
     assert int(jobs["regression_finetune"]) == 36
     # 9 methods x (3 budgets at the full pool + 2 smaller pools at the fixed budget) x 2 seeds
     assert int(jobs["scaling_finetune"]) == 90 and int(jobs["benchmark_run"]) == 90

@@ -1,7 +1,7 @@
-"""Killing the workflow in the middle of a fine-tune and running it again
-finishes the job from its newest Trainer checkpoint, with the same final
-metrics as an uninterrupted run; the killed job's output is never taken as
-complete."""
+"""Killing the workflow in the middle of a group of fine-tunes and running
+it again keeps the runs the job had finished and finishes the other from
+its newest Trainer checkpoint, with the same final metrics as an
+uninterrupted run; the killed job's outputs are never taken as complete."""
 
 import json
 import os
@@ -13,6 +13,8 @@ import time
 import pytest
 import yaml
 from workflow_support import ROOT, SNAKEMAKE, snakemake
+
+from ila.regression.design import subset_names
 
 pytestmark = pytest.mark.workflow
 
@@ -26,44 +28,51 @@ def _command(workdir, extra, target):
     ]
 
 
-def test_killed_finetune_resumes_with_the_same_metrics(smoke_run, tmp_path):
+def test_killed_group_keeps_finished_runs_and_resumes_the_unfinished_one(smoke_run, tmp_path):
     work = tmp_path / "run"
     shutil.copytree(smoke_run, work, symlinks=True)
-    subset = sorted(p.stem for p in (work / R / "regression/runs").glob("*.json"))[0]
-    target = f"{R}/regression/runs/{subset}.json"
-    ckpt = work / R / "checkpoints/regression" / subset
-    # enough steps to stop in the middle; checkpoint after every step
+    r = yaml.safe_load((ROOT / "configs/smoke.yaml").read_text())["regression"]
+    # the first group of two, in study order (rules/regression.smk)
+    first, second = subset_names("factorial", r["coverage_levels"], list(r["depth_bands"]), r["seeds"])[:2]
+    targets = [f"{R}/regression/runs/{s}.json" for s in (first, second)]
+    staging = work / R / "checkpoints/regression"
+    # two runs a job, enough steps to stop in the second run; checkpoint after every step
     extra = tmp_path / "interrupt.yaml"
-    extra.write_text(yaml.safe_dump({"finetune": {"epochs": 12, "batch_size": 4, "checkpoint_steps": 1}}))
+    settings = {"epochs": 12, "batch_size": 4, "runs_per_job": 2}
+    extra.write_text(yaml.safe_dump({"finetune": {**settings, "checkpoint_steps": 1}}))
 
-    proc = subprocess.Popen(_command(work, extra, target), cwd=work, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(_command(work, extra, targets[1]), cwd=work, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     killed_at = None
     deadline = time.time() + 600
     while time.time() < deadline and proc.poll() is None:
-        states = sorted(ckpt.glob("checkpoint-*/trainer_state.json"))
-        if states:
-            killed_at = states[-1].parent.name
+        states = sorted((staging / second).glob("trainer/checkpoint-*/trainer_state.json"))
+        if (staging / first / "finished.json").exists() and states:
+            killed_at = states[-1].parent.parent.name
             os.killpg(proc.pid, signal.SIGKILL)
             break
         time.sleep(0.02)
     proc.wait(timeout=60)
-    assert killed_at is not None, "the fine-tune finished or never checkpointed before it could be killed"
+    assert killed_at is not None, "the group finished, or never checkpointed its second run, before it could be killed"
+    kept = json.loads((staging / first / "metrics.json").read_text())
     # the killed job left no output that looks complete
-    assert not (work / target).exists()
+    assert not any((work / t).exists() for t in targets)
 
     snakemake(work, "--unlock", configfiles=("configs/smoke.yaml", str(extra)))
-    snakemake(work, "--rerun-incomplete", target, configfiles=("configs/smoke.yaml", str(extra)))
-    resumed = json.loads((work / target).read_text())
-    assert resumed["resumed"] is True
-    assert not ckpt.exists(), "checkpoints are removed once the run has finished"
+    snakemake(work, "--rerun-incomplete", targets[1], configfiles=("configs/smoke.yaml", str(extra)))
+    done = [json.loads((work / t).read_text()) for t in targets]
+    assert done[0] == kept, "the run the killed job had finished is kept as it was (same wall-clock seconds)"
+    assert done[0]["resumed"] is False and done[1]["resumed"] is True
+    assert not (staging / first).exists() and not (staging / second).exists(), "staging is removed once the group is done"
 
-    # the same run without interruption (checkpointing is an execution setting: only this job reruns)
-    (work / target).unlink()
+    # the same group without interruption (checkpointing is an execution setting: only this job reruns)
+    for t in targets:
+        (work / t).unlink()
     plain = tmp_path / "plain.yaml"
-    plain.write_text(yaml.safe_dump({"finetune": {"epochs": 12, "batch_size": 4, "checkpoint_steps": 0}}))
-    snakemake(work, target, configfiles=("configs/smoke.yaml", str(plain)))
-    straight = json.loads((work / target).read_text())
-    assert straight["resumed"] is False
-    for key in ("dev_loss", "dev_loss_clipped", "dev_loss_domain_mean", "steps", "train_ids_sha256"):
-        assert resumed[key] == straight[key], key
+    plain.write_text(yaml.safe_dump({"finetune": {**settings, "checkpoint_steps": 0}}))
+    snakemake(work, targets[1], configfiles=("configs/smoke.yaml", str(plain)))
+    straight = [json.loads((work / t).read_text()) for t in targets]
+    assert straight[1]["resumed"] is False
+    for got, want in zip(done, straight):
+        for key in ("dev_loss", "dev_loss_clipped", "dev_loss_domain_mean", "dev_per_domain", "steps", "train_ids_sha256"):
+            assert got[key] == want[key], key

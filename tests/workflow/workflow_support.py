@@ -25,8 +25,20 @@ def snakemake(workdir, *args, configfiles=("configs/smoke.yaml",), timeout=900, 
     return proc
 
 
+#: a rule of one group of fine-tunes, e.g. regression_finetune_g03 (rules/regression.smk)
+GROUP_RULE = re.compile(r"^(\w+_finetune)_g\d+$")
+
+
+def stage_of(rule: str) -> str:
+    """The stage a rule belongs to: the group rules of a study's fine-tunes
+    count as one stage (regression_finetune_g00 -> regression_finetune)."""
+    m = GROUP_RULE.match(rule)
+    return m.group(1) if m else rule
+
+
 def planned_jobs(proc) -> dict[str, int]:
-    """Rule -> job count from a dry run's 'Job stats' table."""
+    """Stage -> job count from a dry run's 'Job stats' table (group rules
+    summed per stage, see stage_of)."""
     text = proc.stdout + proc.stderr
     if "Nothing to be done" in text:
         return {}
@@ -41,7 +53,8 @@ def planned_jobs(proc) -> dict[str, int]:
                 break
             continue
         if m.group(1) != "total":
-            jobs[m.group(1)] = int(m.group(2))
+            stage = stage_of(m.group(1))
+            jobs[stage] = jobs.get(stage, 0) + int(m.group(2))
     return jobs
 
 

@@ -70,6 +70,7 @@ def response_losses(
     device: str = "cpu",
     condition_on_prompt: bool = True,
     progress: bool = True,
+    tokenized=None,
 ):
     """Summed response cross-entropy of every record.
 
@@ -79,7 +80,9 @@ def response_losses(
     ``stats``: n_records, n_examples (scored), n_tokens (sum of T),
     non_pad_share (real tokens / padded batch tokens), n_batches, seconds,
     unscorable_ids (T == 0) and truncated_ids. ``condition_on_prompt=False``
-    scores the response alone (``[bos] response eos``).
+    scores the response alone (``[bos] response eos``). ``tokenized``: the
+    records' :func:`~ila.lm.data.tokenize_records` result, when a caller
+    scores the same records with several models (tokenised once).
     """
     import numpy as np
     import pandas as pd
@@ -87,7 +90,7 @@ def response_losses(
     from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
-    tokset = tokenize_records(records, tokenizer, template, max_length, condition_on_prompt)
+    tokset = tokenized if tokenized is not None else tokenize_records(records, tokenizer, template, max_length, condition_on_prompt)
     examples = tokset.examples
     usable = [i for i, e in enumerate(examples) if e.T > 0]
     collate = PaddingCollator(pad_token_id(tokenizer))
@@ -181,12 +184,14 @@ def dev_loss(
     device: str = "cpu",
     clip: float | None = None,
     progress: bool = False,
+    tokenized=None,
 ) -> dict:
     """Dev-set loss of a model: :func:`response_losses` aggregated by
     :func:`summarize_dev_losses` (records carry ``domain``; a record without
-    one counts under the empty domain ""). Adds unscorable_ids."""
+    one counts under the empty domain ""). Adds unscorable_ids.
+    ``tokenized``: the records already tokenised (see :func:`response_losses`)."""
     frame, stats = response_losses(
-        model, tokenizer, records, template, max_length, batch_size, device, True, progress
+        model, tokenizer, records, template, max_length, batch_size, device, True, progress, tokenized
     )
     domains = {r["id"]: r.get("domain", "") or "" for r in records}
     out = summarize_dev_losses(frame, domains, clip)

@@ -414,12 +414,16 @@ def finetune_model(
     checkpoint_steps: int = 0,
     checkpoint_keep: int | None = 2,
     callbacks: Sequence | None = None,
+    model=None,
+    tokenizer=None,
 ):
     """Fine-tune ``base`` (loaded with ``from_pretrained``) on ``records``
     and return ``(trainer, tokenizer, metrics)`` without saving the model;
     ``trainer.model`` is the tuned model. ``checkpoint_keep``: newest
     checkpoints kept (None: all); ``callbacks``: extra TrainerCallbacks.
-    See :func:`finetune`."""
+    ``model`` / ``tokenizer``: the base already loaded from ``base`` (a job
+    that trains several runs loads it once; the model is trained in place,
+    so pass a fresh copy per run). See :func:`finetune`."""
     from ila.runtime import torch_threads
 
     torch_threads(threads)
@@ -432,13 +436,15 @@ def finetune_model(
         raise ValueError(f"checkpoint_steps must be >= 0, got {checkpoint_steps}")
     if checkpoint_steps > 0 and not checkpoint_dir:
         raise ValueError("checkpoint_steps > 0 needs a checkpoint_dir")
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    if tokenizer is None:
+        tokenizer = AutoTokenizer.from_pretrained(base)
     tokset = tokenize_records(records, tokenizer, template, settings.max_length, condition_on_prompt=True)
     usable = tokset.usable
     if not usable:
         raise ValueError(f"no trainable record among {len(records)} (every one has T == 0)")
     dataset = ListDataset([{"input_ids": e.input_ids, "labels": e.labels} for e in usable])
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    if model is None:
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
 
     resume = None
     scratch = None

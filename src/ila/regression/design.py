@@ -39,11 +39,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from typing import Any, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ila import io
 from ila.landscape import coverage
 
 GROUP_BY = ("cell", "domain")
@@ -503,7 +505,20 @@ def subset_names(
     raise ValueError(f"unknown design {design!r} (expected 'factorial' or 'random')")
 
 
-#: dev-loss columns a fine-tuning run reports (ila.study.train_and_evaluate)
+def write_subset_ids(members: pd.DataFrame, paths: Sequence[str]) -> None:
+    """One file of member ids per subset (``<subset>.txt``, ids in member
+    order), the training set of that subset's fine-tune: a change to one
+    subset touches one file. Every subset of ``members`` must have a path
+    and every path a subset (matched by name)."""
+    by_name = {os.path.basename(str(p))[: -len(".txt")]: str(p) for p in paths}
+    names = list(dict.fromkeys(members["subset"]))
+    if set(names) != set(by_name):
+        raise ValueError(f"subsets {sorted(set(names) ^ set(by_name))[:5]} are in the design or the outputs, not both")
+    for name in names:
+        io.write_ids(by_name[name], members.loc[members["subset"] == name, "id"].tolist())
+
+
+#: dev-loss columns a fine-tuning run reports (ila.finetune.core)
 RUN_COLUMNS = (
     "dev_loss",
     "dev_loss_domain_mean",

@@ -1,0 +1,27 @@
+"""Fine-tune a group of runs (the warm-up model, regression subsets or
+scaling selections) in one process, or under torchrun; one metrics file per run."""
+from ila.workflow import start
+
+log = start(snakemake, torch=True)  # noqa: F821
+from ila import models  # noqa: E402
+from ila.finetune import Execution, GroupSpec, RunSpec, launch  # noqa: E402
+from ila.lm.prompt import PromptTemplate  # noqa: E402
+from ila.lm.train import FinetuneSettings  # noqa: E402
+
+p, inp = snakemake.params, snakemake.input  # noqa: F821
+spec = GroupSpec(
+    kind=p.kind,
+    base=models.read_handle(inp.base),
+    pool=inp.pool,
+    dev_ids=inp.get("dev"),
+    problems=inp.problems[0] if inp.get("problems") else None,
+    settings=FinetuneSettings(**p.recipe),
+    template=PromptTemplate(**p.prompt),
+    runs=tuple(RunSpec(**r) for r in p.runs),
+    device=p.device,
+    clip=p.get("clip"),
+    eval_batch_size=p.get("eval_batch_size", 16),
+    max_new_tokens=p.get("max_new_tokens", 64),
+    generate_batch_size=p.get("generate_batch_size", 32),
+)
+launch.run(spec, Execution.from_config(snakemake.config["finetune"], snakemake.threads))  # noqa: F821

@@ -1,0 +1,266 @@
+"""Train and evaluate the runs of a group in one process (or as one rank of
+a torchrun launch: every rank runs this same code, rank 0 evaluates and
+writes).
+
+Per group: torch and transformers are imported once, the base model and
+tokenizer are read once (each run trains a fresh copy), the dev set and
+the task problems are tokenised once. Per run: the Trainer fine-tunes the
+copy (resuming from the run's newest checkpoint when checkpointing is on),
+then the dev loss and, with a task set, the task accuracy are measured in
+memory. Each run's results are staged in its ``staging`` folder and
+marked finished; only when every run of the group is done are they moved
+to the job's outputs. A job killed mid-way is rerun by Snakemake with its
+outputs removed, but the staged runs survive: finished runs are taken as
+they are (same bytes), the unfinished one resumes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import os
+import shutil
+import time
+
+from ila import io
+from ila import records as rec
+
+from .runs import GroupSpec, RunSpec
+from .settings import Execution
+
+log = logging.getLogger("ila.finetune")
+
+FINISHED = "finished.json"
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str]) -> dict:
+    """What a run's result depends on: a staged result is reused only when
+    all of it is unchanged."""
+    shared = {
+        "kind": spec.kind,
+        "base": spec.base,
+        "pool_sha256": io.sha256_file(spec.pool),
+        "dev_sha256": io.sha256_file(spec.dev_ids) if spec.dev_ids else None,
+        "problems_sha256": io.sha256_file(spec.problems) if spec.problems else None,
+        "settings": spec.to_json(),
+    }
+    spec_part = {k: v for k, v in shared.items() if k != "settings"}
+    body = io.dumps_json({**spec_part, "recipe": _recipe_part(spec), "seed": run.seed, "ids": io.sha256_ids(train_ids),
+                          "fields": run.fields, "keep_model": run.model_dir is not None})
+    return {"sha256": hashlib.sha256(body.encode("utf-8")).hexdigest()}
+
+
+def _recipe_part(spec: GroupSpec) -> dict:
+    import dataclasses
+
+    return {
+        "settings": dataclasses.asdict(spec.settings),
+        "template": dataclasses.asdict(spec.template),
+        "device": spec.device,
+        "clip": spec.clip,
+        "eval_batch_size": spec.eval_batch_size,
+        "max_new_tokens": spec.max_new_tokens,
+        "generate_batch_size": spec.generate_batch_size,
+    }
+
+
+def _staged(run: RunSpec) -> dict[str, str]:
+    """Where a run's results wait until the group is done."""
+    return {
+        "metrics": os.path.join(run.staging, "metrics.json"),
+        "model": os.path.join(run.staging, "model"),
+        "generations": os.path.join(run.staging, "generations.jsonl"),
+        "trainer": os.path.join(run.staging, "trainer"),
+        "finished": os.path.join(run.staging, FINISHED),
+    }
+
+
+def _finished(run: RunSpec, fp: dict) -> dict | None:
+    """The staged metrics of a run an earlier, killed attempt finished, or None."""
+    paths = _staged(run)
+    if not os.path.isfile(paths["finished"]):
+        return None
+    if io.read_json(paths["finished"]) != fp:
+        log.warning("%s: staged results are from different inputs; training again", run.name)
+        return None
+    if run.model_dir and not os.path.isdir(paths["model"]):
+        return None
+    if run.generations and not os.path.isfile(paths["generations"]):
+        return None
+    log.info("%s: finished by an earlier attempt; kept as it is", run.name)
+    return io.read_json(paths["metrics"])
+
+
+def _study_metrics(train: dict, dev: dict, clip: float | None, seed: int) -> dict:
+    """A study run's metrics. train_loss is the Trainer's mean training loss:
+    after a resume from a checkpoint, the mean over the resumed steps only
+    (every other metric equals the uninterrupted run's)."""
+    out = {
+        "seed": seed,
+        "train_examples": train["examples"],
+        "train_ids_sha256": train["train_ids_sha256"],
+        "processes": train["processes"],
+        "train_tokens": train["tokens"],
+        "train_response_tokens": train["response_tokens"],
+        "train_loss": train["train_loss"],
+        "steps": train["steps"],
+        "untrainable": len(train["untrainable_ids"]),
+        "truncated": len(train["truncated_ids"]),
+        "train_seconds": train["seconds"],
+        "dev_loss": dev["token_mean"],
+        "dev_loss_domain_mean": dev["domain_mean"],
+        "dev_loss_example_mean": dev["example_mean"],
+        "dev_per_domain": dev["per_domain"],
+        "dev_examples": dev["n_examples"],
+        "dev_unscorable": dev["n_unscorable"],
+        "resumed": train["resumed_from"] is not None,
+    }
+    if clip is not None:
+        out["dev_loss_clipped"] = dev["example_mean_clipped"]
+        out["clip"] = clip
+    return out
+
+
+class _Shared:
+    """What the runs of a group read once: tokenizer, base model, pool,
+    dev set (tokenised) and task problems."""
+
+    def __init__(self, spec: GroupSpec):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from ila.lm.data import tokenize_records
+
+        t0 = time.perf_counter()
+        self.tokenizer = AutoTokenizer.from_pretrained(spec.base)
+        self.model = AutoModelForCausalLM.from_pretrained(spec.base, dtype=torch.float32)
+        self.pool = io.read_parquet(spec.pool)
+        self.dev = self.dev_tokens = None
+        if spec.dev_ids:
+            self.dev = rec.to_records(rec.rows_by_id(self.pool, io.read_ids(spec.dev_ids), "pool"))
+            self.dev_tokens = tokenize_records(
+                self.dev, self.tokenizer, spec.template, spec.settings.max_length, condition_on_prompt=True
+            )
+        self.problems = io.read_jsonl(spec.problems) if spec.problems else None
+        self.seconds = time.perf_counter() - t0
+
+
+def _train(spec: GroupSpec, run: RunSpec, shared: _Shared, train_rows: list[dict], execution: Execution):
+    from ila.lm.train import finetune_model
+
+    paths = _staged(run)
+    return finetune_model(
+        spec.base,
+        train_rows,
+        spec.settings,
+        spec.template,
+        seed=run.seed,
+        threads=execution.threads,
+        device=spec.device,
+        checkpoint_dir=paths["trainer"] if execution.checkpoint_steps > 0 else None,
+        checkpoint_steps=execution.checkpoint_steps,
+        model=copy.deepcopy(shared.model),
+        tokenizer=shared.tokenizer,
+    )
+
+
+def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: dict) -> dict:
+    """Dev loss and task accuracy of the tuned model in memory (rank 0)."""
+    from ila.lm.scoring import dev_loss
+
+    model = trainer.model
+    dev = dev_loss(model, shared.tokenizer, shared.dev, spec.template, spec.settings.max_length,
+                   spec.eval_batch_size, spec.device, spec.clip, tokenized=shared.dev_tokens)
+    metrics = _study_metrics(train, dev, spec.clip, run.seed)
+    metrics.update(run.fields)
+    if shared.problems is not None:
+        from ila import accuracy
+
+        t0 = time.perf_counter()
+        score, rows = accuracy.evaluate_model(
+            None, shared.problems, spec.template, spec.max_new_tokens, spec.generate_batch_size, spec.device,
+            model=model, tokenizer=shared.tokenizer,
+        )
+        metrics["accuracy"] = score
+        metrics["eval_seconds"] = time.perf_counter() - t0
+        io.write_jsonl(_staged(run)["generations"], rows)
+        log.info("%s: accuracy %.3f (%d/%d, %d without an answer)", run.name, score["accuracy"], score["correct"],
+                 score["n"], score["no_answer"])
+    log.info("%s: trained on %d examples: dev loss %.4f", run.name, metrics["train_examples"], metrics["dev_loss"])
+    return metrics
+
+
+def _run_one(spec: GroupSpec, run: RunSpec, shared: _Shared, execution: Execution) -> dict:
+    from ila.lm.train import _save_atomic
+
+    train_ids = io.read_ids(run.ids)
+    if not train_ids:
+        raise ValueError(f"{run.ids}: the run {run.name} has no training ids")
+    fp = fingerprint(spec, run, train_ids)
+    done = _finished(run, fp)
+    if done is not None:
+        return done
+    paths = _staged(run)
+    if _rank() == 0:
+        os.makedirs(run.staging, exist_ok=True)
+    train_rows = rec.to_records(rec.rows_by_id(shared.pool, train_ids, "pool"))
+    t0 = time.perf_counter()
+    trainer, tokenizer, train = _train(spec, run, shared, train_rows, execution)
+    if run.model_dir:
+        _save_atomic(trainer, tokenizer, paths["model"])
+    metrics = {}
+    if trainer.is_world_process_zero():
+        if spec.kind == "study":
+            metrics = _evaluate(spec, run, shared, trainer, train)
+        else:
+            metrics = train
+            metrics["seconds"] = time.perf_counter() - t0
+        io.write_json(paths["metrics"], metrics)
+        io.write_json(paths["finished"], fp)
+    _barrier()
+    return metrics
+
+
+def _publish(run: RunSpec) -> None:
+    """Move a finished run's staged results to the job's outputs."""
+    paths = _staged(run)
+    if run.model_dir:
+        if os.path.exists(run.model_dir):
+            shutil.rmtree(run.model_dir)
+        os.makedirs(os.path.dirname(os.path.abspath(run.model_dir)), exist_ok=True)
+        os.rename(paths["model"], run.model_dir)
+    if run.generations:
+        os.makedirs(os.path.dirname(os.path.abspath(run.generations)), exist_ok=True)
+        shutil.copyfile(paths["generations"], run.generations)
+    io.write_json(run.metrics, io.read_json(paths["metrics"]))
+
+
+def run_group(spec: GroupSpec, execution: Execution) -> list[dict]:
+    """Train (and evaluate) every run of ``spec`` in this process and write
+    their outputs; returns the runs' metrics (rank 0; {} on other ranks)."""
+    from ila.runtime import torch_threads
+
+    per_process = max(1, execution.threads // max(1, int(os.environ.get("WORLD_SIZE", "1"))))
+    torch_threads(per_process)
+    shared = _Shared(spec)
+    log.info("group of %d run(s): base, pool and evaluation sets read in %.1f s", len(spec.runs), shared.seconds)
+    results = [_run_one(spec, run, shared, execution) for run in spec.runs]
+    if _rank() == 0:
+        for run in spec.runs:
+            _publish(run)
+        for run in spec.runs:
+            shutil.rmtree(run.staging, ignore_errors=True)
+    _barrier()
+    return results

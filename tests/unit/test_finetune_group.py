@@ -1,0 +1,181 @@
+"""Groups of fine-tunes in one process (and under torchrun): each run's
+metrics equal the same run trained alone; a group killed mid-way keeps its
+finished runs and resumes the unfinished one from its checkpoint; two
+processes resume from checkpoints too."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_lm_support import tiny_base, toy_records  # noqa: E402
+
+from ila import io  # noqa: E402
+from ila.finetune import Execution, GroupSpec, RunSpec, group_runs  # noqa: E402
+from ila.finetune.settings import EXECUTION_KEYS, recipe  # noqa: E402
+from ila.lm.prompt import PromptTemplate  # noqa: E402
+from ila.lm.train import FinetuneSettings  # noqa: E402
+
+#: wall-clock fields: the only ones allowed to differ between two runs of the same fine-tune
+TIMING = {"train_seconds", "eval_seconds", "seconds"}
+#: what a resumed run reports differently: the flag, and the Trainer's train_loss (steps after the resume only)
+RESUME = {"resumed", "train_loss"}
+SETTINGS = FinetuneSettings(epochs=2, lr=2e-2, batch_size=4, max_length=64, warmup_ratio=0.0, logging_steps=1)
+
+
+def test_runs_are_grouped_in_order_within_a_family():
+    runs = [("ila", "ila/a"), ("ila", "ila/b"), ("ila", "ila/c"), ("random", "random/a")]
+    assert group_runs(runs, 2) == {"g00": ["ila/a", "ila/b"], "g01": ["ila/c"], "g02": ["random/a"]}
+    assert group_runs(runs, 1) == {f"g0{k}": [n] for k, (_, n) in enumerate(runs)}
+    assert group_runs(runs, 10) == {"g00": ["ila/a", "ila/b", "ila/c"], "g01": ["random/a"]}
+    with pytest.raises(ValueError, match="runs_per_job"):
+        group_runs(runs, 0)
+    with pytest.raises(ValueError, match="repeat"):
+        group_runs(runs + [("x", "ila/a")], 2)
+
+
+def test_recipe_and_execution_are_told_apart_in_one_place():
+    cfg = {"lr": 1e-3, "epochs": 1, "threads": 2, "processes": 2, "checkpoint_steps": 5, "runs_per_job": 3}
+    assert recipe(cfg, 128) == {"lr": 1e-3, "epochs": 1, "max_length": 128}
+    assert set(cfg) - set(recipe(cfg, 128)) == set(EXECUTION_KEYS)
+    assert Execution.from_config(cfg, threads=2) == Execution(threads=2, processes=2, checkpoint_steps=5)
+    FinetuneSettings(**recipe(cfg, 128))  # the recipe is exactly the settings' keywords
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("group")
+    base, _, _ = tiny_base(root / "base")
+    records = toy_records(64, seed=3)
+    io.write_parquet(root / "pool.parquet", pd.DataFrame(records))
+    ids = [r["id"] for r in records]
+    io.write_ids(root / "dev.txt", ids[48:])
+    for k, name in enumerate("abc"):
+        io.write_ids(root / f"{name}.txt", ids[k * 12 : k * 12 + 24])
+    return root, base
+
+
+def make_spec(root, base, names, out, settings=SETTINGS, problems=None):
+    runs = tuple(
+        RunSpec(name=n, ids=str(root / f"{n}.txt"), seed=11 + ord(n), metrics=str(out / f"{n}.json"),
+                staging=str(out / "staging" / n), fields={"subset": n})
+        for n in names
+    )
+    return GroupSpec(kind="study", base=base, pool=str(root / "pool.parquet"), dev_ids=str(root / "dev.txt"),
+                     settings=settings, template=PromptTemplate(), runs=runs, clip=8.0, eval_batch_size=8)
+
+
+def start(spec: GroupSpec, execution: Execution, where: Path) -> subprocess.Popen:
+    """The group in a process of its own, as a workflow job runs it."""
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / f"spec-{time.monotonic_ns()}.json"
+    path.write_text(spec.to_json())
+    code = ("import sys; from ila.finetune import launch, GroupSpec, Execution; "
+            "launch.run(GroupSpec.from_json(open(sys.argv[1]).read()), Execution(*map(int, sys.argv[2:])))")
+    cmd = [sys.executable, "-c", code, str(path), str(execution.threads), str(execution.processes),
+           str(execution.checkpoint_steps)]
+    env = dict(os.environ, OMP_NUM_THREADS=str(execution.threads))
+    return subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def run(spec, execution, where):
+    proc = start(spec, execution, where)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-4000:]
+    return {r.name: io.read_json(r.metrics) for r in spec.runs}
+
+
+def without_timing(metrics: dict, also=()) -> dict:
+    return {k: v for k, v in metrics.items() if k not in TIMING and k not in also}
+
+
+def test_each_run_of_a_group_equals_the_run_trained_alone(setup, tmp_path):
+    root, base = setup
+    grouped = run(make_spec(root, base, "abc", tmp_path / "grouped"), Execution(), tmp_path)
+    for name in "cb":
+        alone = run(make_spec(root, base, name, tmp_path / f"alone-{name}"), Execution(), tmp_path)
+        assert without_timing(grouped[name]) == without_timing(alone[name]), name
+    # one metrics file per run, its extra fields, and no staging left behind
+    assert {m["subset"] for m in grouped.values()} == set("abc")
+    assert len({m["train_ids_sha256"] for m in grouped.values()}) == 3
+    assert not (tmp_path / "grouped" / "staging" / "a").exists()
+
+
+def kill_when(proc, ready, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        if ready():
+            import psutil
+
+            # torchrun starts its workers in sessions of their own: kill the whole tree
+            tree = psutil.Process(proc.pid).children(recursive=True)
+            os.killpg(proc.pid, signal.SIGKILL)
+            for child in tree:
+                try:
+                    child.kill()
+                except psutil.NoSuchProcess:
+                    pass
+            proc.wait(timeout=60)
+            psutil.wait_procs(tree, timeout=60)
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def checkpoints(staging: Path):
+    return sorted(staging.glob("trainer/checkpoint-*/trainer_state.json"))
+
+
+def test_a_killed_group_keeps_its_finished_runs_and_resumes_the_unfinished_one(setup, tmp_path):
+    root, base = setup
+    long = dataclasses.replace(SETTINGS, epochs=8)
+    execution = Execution(checkpoint_steps=1)
+    spec = make_spec(root, base, "ab", tmp_path / "out", long)
+    staging = tmp_path / "out" / "staging"
+    proc = start(spec, execution, tmp_path)
+    assert kill_when(proc, lambda: (staging / "a" / "finished.json").exists() and checkpoints(staging / "b")), \
+        "the group finished, or never checkpointed its second run, before it could be killed"
+    first = io.read_json(staging / "a" / "metrics.json")
+    assert not (tmp_path / "out" / "a.json").exists()  # nothing published before the whole group is done
+
+    again = run(spec, execution, tmp_path)
+    assert again["a"] == first  # kept as it was: the same wall-clock seconds too, so it was not retrained
+    assert again["b"]["resumed"] is True and again["a"]["resumed"] is False
+    assert not staging.exists() or not any(staging.iterdir())
+
+    straight = run(make_spec(root, base, "ab", tmp_path / "straight", long), Execution(), tmp_path)
+    assert without_timing(again["a"]) == without_timing(straight["a"])
+    # the Trainer's train_loss of a resumed run averages the steps after the resume only
+    assert without_timing(again["b"], RESUME) == without_timing(straight["b"], RESUME)
+
+
+def test_two_processes_resume_from_checkpoints_to_the_same_metrics(setup, tmp_path):
+    root, base = setup
+    long = dataclasses.replace(SETTINGS, epochs=6)
+    two = Execution(threads=2, processes=2, checkpoint_steps=1)
+    spec = make_spec(root, base, "a", tmp_path / "out", long)
+    proc = start(spec, two, tmp_path)
+    assert kill_when(proc, lambda: len(checkpoints(tmp_path / "out" / "staging" / "a")) >= 2), \
+        "the 2-process run finished before it could be killed"
+    resumed = run(spec, two, tmp_path)["a"]
+    assert resumed["resumed"] is True and resumed["processes"] == 2
+
+    straight = run(make_spec(root, base, "a", tmp_path / "straight", long), Execution(threads=2, processes=2),
+                   tmp_path)["a"]
+    assert straight["processes"] == 2 and straight["resumed"] is False
+    assert without_timing(resumed, RESUME) == without_timing(straight, RESUME)
+
+    one = run(make_spec(root, base, "a", tmp_path / "one", long), Execution(), tmp_path)["a"]
+    assert one["processes"] == 1 and one["steps"] == straight["steps"] and one["train_examples"] == 24
+    # stated tolerance: DDP averages gradients in another order
+    assert straight["dev_loss"] == pytest.approx(one["dev_loss"], rel=1e-3)
