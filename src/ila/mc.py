@@ -22,10 +22,11 @@ tokenizer that splits at the prompt/response boundary (byte-level BPE does
 at a newline) the scored sequence equals the training sequence of
 :mod:`ila.lm.data` without its eos: the same bos, the same tokens.
 
-Per-item losses: ``gold_loss`` is the gold choice's mean token loss (nats,
-over its lm-eval continuation tokens); ``answer_loss`` the mean token loss
-of the gold choice's last line alone (the ``Answer: ...`` line), NaN where
-that line's tokens do not start at a token boundary.
+Per-item losses (nats per token, mean over tokens): ``gold_loss`` over the
+gold choice's own tokens (the response tokens of training, without the
+moved newline and without eos); ``answer_loss`` over the tokens of its last
+line alone (the ``Answer: ...`` line). Either is NaN (and its token count
+0) where its text does not start on a token boundary of prompt + choice.
 """
 
 from __future__ import annotations
@@ -104,12 +105,11 @@ def encode_pair(tokenizer, context: str, continuation: str, add_bos_token: bool 
     return ctx, whole[len(ctx):]
 
 
-def _answer_tokens(tokenizer, prompt: str, gold: str, whole: list[int], add_bos_token) -> int:
-    """Number of trailing tokens of ``whole`` (prompt + gold encoded) that
-    spell the gold's last line; 0 when the line does not start on a token
-    boundary."""
-    k = gold.rstrip().rfind("\n") + 1
-    prefix = _encode(tokenizer, prompt + gold[:k], add_bos_token)
+def _tail_tokens(tokenizer, head: str, whole: list[int], add_bos_token) -> int:
+    """Number of trailing tokens of ``whole`` (a text starting with
+    ``head``, encoded) after the tokens of ``head``; 0 when ``head`` does
+    not end on a token boundary."""
+    prefix = _encode(tokenizer, head, add_bos_token)
     if whole[: len(prefix)] != prefix:
         return 0
     return len(whole) - len(prefix)
@@ -150,16 +150,20 @@ def score_items(model, tokenizer, items: Sequence[dict], batch_size: int = 32, d
     if len({it["id"] for it in items}) != len(items):
         raise ValueError("score_items: item ids must be unique")
     limit = max_length or _max_length(model)
-    reqs = []  # (item, choice, input ids, continuation length, truncated)
-    n_answer = []
+    reqs = []  # (item, choice, input ids, continuation ids, truncated)
+    n_tail = []  # per item: (gold's own tokens, answer-line tokens)
     for i, item in enumerate(items):
         for j, choice in enumerate(item["choices"]):
             ctx, cont = encode_pair(tokenizer, item["prompt"], choice, add_bos_token)
             if not ctx or not cont:
                 raise ValueError(f"item {item['id']!r} choice {j}: empty context or continuation after encoding")
+            if len(cont) > limit:
+                raise ValueError(f"item {item['id']!r} choice {j}: {len(cont)} continuation tokens exceed max_length {limit}")
             full = ctx + cont
             if j == item["label"]:
-                n_answer.append(min(_answer_tokens(tokenizer, item["prompt"], choice, full, add_bos_token), len(cont)))
+                line = choice.rstrip().rfind("\n") + 1
+                n_tail.append(tuple(min(_tail_tokens(tokenizer, item["prompt"] + head, full, add_bos_token), len(cont))
+                                    for head in ("", choice[:line])))
             reqs.append((i, j, full[-(limit + 1):][:-1], full[-len(cont):], len(full) > limit + 1))
     token_lp: list = [None] * len(reqs)
     pad = pad_token_id(tokenizer)
@@ -199,13 +203,13 @@ def score_items(model, tokenizer, items: Sequence[dict], batch_size: int = 32, d
         chars = np.array([len(c) for c in item["choices"]], dtype=float)
         nbytes = np.array([len(c.encode("utf-8")) for c in item["choices"]], dtype=float)
         pred, pred_norm = int(np.argmax(lls)), int(np.argmax(lls / chars))
-        a = n_answer[i]
+        g, a = n_tail[i]
         rows.append({
             "id": item["id"], "family": item["family"], "label": label, "n_choices": k,
             **{f"ll_{j}": ll[i, j] for j in range(K)},
             "pred": pred, "correct": pred == label, "pred_norm": pred_norm, "correct_norm": pred_norm == label,
             "correct_bytes": int(np.argmax(lls / nbytes)) == label,
-            "gold_tokens": len(gold_lp[i]), "gold_loss": float(-gold_lp[i].mean()),
+            "gold_tokens": g, "gold_loss": float(-gold_lp[i][-g:].mean()) if g else math.nan,
             "answer_tokens": a, "answer_loss": float(-gold_lp[i][-a:].mean()) if a else math.nan,
             "truncated": bool(truncated[i]),
         })
@@ -216,15 +220,14 @@ def summarize(frame) -> dict:
     """Task figures of a :func:`score_items` frame: mc_accuracy (share
     correct), mc_accuracy_se = sqrt(p(1-p)/n), chance (mean of
     1/n_choices), acc_norm, acc_bytes, per_family {family: accuracy}, n,
-    gold_loss and answer_loss (means over items; answer_loss over items
-    with an aligned answer line, counted in n_answer_unaligned) and
+    gold_loss and answer_loss (means over the items whose text is aligned;
+    the others are counted in n_gold_unaligned and n_answer_unaligned) and
     n_truncated."""
     n = len(frame)
     if n == 0:
         raise ValueError("summarize: no scored items")
     p = float(frame["correct"].mean())
-    aligned = frame["answer_tokens"] > 0
-    return {
+    out = {
         "mc_accuracy": p,
         "mc_accuracy_se": math.sqrt(p * (1 - p) / n),
         "chance": float((1.0 / frame["n_choices"]).mean()),
@@ -232,11 +235,13 @@ def summarize(frame) -> dict:
         "acc_bytes": float(frame["correct_bytes"].mean()),
         "per_family": {f: float(g["correct"].mean()) for f, g in frame.groupby("family", sort=True)},
         "n": n,
-        "gold_loss": float(frame["gold_loss"].mean()),
-        "answer_loss": float(frame.loc[aligned, "answer_loss"].mean()) if aligned.any() else math.nan,
-        "n_answer_unaligned": int((~aligned).sum()),
         "n_truncated": int(frame["truncated"].sum()),
     }
+    for part in ("gold", "answer"):
+        aligned = frame[f"{part}_tokens"] > 0
+        out[f"{part}_loss"] = float(frame.loc[aligned, f"{part}_loss"].mean()) if aligned.any() else math.nan
+        out[f"n_{part}_unaligned"] = int((~aligned).sum())
+    return out
 
 
 def write_lm_eval_task(items_path: str | os.PathLike, task_dir: str | os.PathLike, task_name: str) -> Path:

@@ -13,6 +13,7 @@ import yaml
 from ila import mc
 from ila.lm.data import encode_example
 from ila.lm.prompt import PromptTemplate
+from ila.lm.scoring import response_losses
 
 from test_lm_support import tiny_base, tiny_tokenizer
 
@@ -89,7 +90,7 @@ class UnigramLM:
         return type("Out", (), {"logits": self.logits.expand(n, width, -1).clone()})()
 
 
-def test_unigram_model_gives_known_lls_predictions_and_answer_loss(tmp_path):
+def test_unigram_model_gives_known_lls_predictions_and_losses(tmp_path):
     tok = tiny_tokenizer(tmp_path)
     rng = np.random.default_rng(0)
     lm = UnigramLM(rng.normal(size=len(tok)))
@@ -105,19 +106,26 @@ def test_unigram_model_gives_known_lls_predictions_and_answer_loss(tmp_path):
         assert r.pred_norm == int(np.argmax(np.array(lls) / [len(c) for c in it["choices"]]))
         assert r.correct == (r.pred == it["label"])
         gold_cont = mc.encode_pair(tok, it["prompt"], GOLD)[1]
-        assert r.gold_tokens == len(gold_cont)
-        assert r.gold_loss == pytest.approx(-lm.logp[gold_cont].mean(), abs=1e-6)
+        own = tok.encode(GOLD, add_special_tokens=False)  # the response tokens of training
+        assert r.gold_tokens == len(own) == len(gold_cont) - 1 and gold_cont[1:] == own
+        assert r.gold_loss == pytest.approx(-lm.logp[own].mean(), abs=1e-6)
         answer = tok.encode("Answer: 26", add_special_tokens=False)
         assert r.answer_tokens == len(answer) and gold_cont[-len(answer):] == answer
         assert r.answer_loss == pytest.approx(-lm.logp[answer].mean(), abs=1e-6)
     assert len({it["choices"][p] for it, p in zip(items, frame["pred"])}) == 1  # the same text wins wherever it stands
+    # the gold's loss is the training loss of ila.lm.scoring without the eos term
+    record = {"id": "r", "instruction": "Add the numbers.", "input": "20 + 6", "output": GOLD}
+    train, _ = response_losses(lm, tok, [record], TEMPLATE, progress=False)
+    r = frame.iloc[0]
+    assert train.loc[0, "T"] == r["gold_tokens"] + 1
+    assert train.loc[0, "loss_sum"] == pytest.approx(r["gold_loss"] * r["gold_tokens"] - lm.logp[tok.eos_token_id], abs=1e-5)
 
 
 def test_summarize_counts_accuracy_se_chance_and_families():
     frame = pd.DataFrame({
         "family": ["a", "a", "a", "b", "b"], "n_choices": [4, 4, 4, 4, 2],
         "correct": [True, True, False, False, True], "correct_norm": [True, False, False, False, False],
-        "correct_bytes": [False] * 5, "gold_loss": [1.0, 2.0, 3.0, 4.0, 5.0],
+        "correct_bytes": [False] * 5, "gold_tokens": [5] * 5, "gold_loss": [1.0, 2.0, 3.0, 4.0, 5.0],
         "answer_tokens": [3, 3, 0, 3, 3], "answer_loss": [1.0, 2.0, math.nan, 3.0, 6.0], "truncated": [False] * 5,
     })
     s = mc.summarize(frame)
@@ -125,7 +133,8 @@ def test_summarize_counts_accuracy_se_chance_and_families():
     assert s["mc_accuracy_se"] == pytest.approx(math.sqrt(0.6 * 0.4 / 5))
     assert s["chance"] == pytest.approx((4 * 0.25 + 0.5) / 5)
     assert s["acc_norm"] == 0.2 and s["per_family"] == {"a": pytest.approx(2 / 3), "b": 0.5}
-    assert s["answer_loss"] == 3.0 and s["n_answer_unaligned"] == 1 and s["gold_loss"] == 3.0
+    assert s["answer_loss"] == 3.0 and s["n_answer_unaligned"] == 1
+    assert s["gold_loss"] == 3.0 and s["n_gold_unaligned"] == 0
 
 
 def test_task_yaml_is_local_multiple_choice_with_absolute_data(tmp_path, monkeypatch):
