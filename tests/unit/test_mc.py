@@ -46,7 +46,7 @@ def test_read_items_names_file_line_and_reason(tmp_path, bad, reason):
     path = write_items(tmp_path / "items.jsonl", [good, dict(good, id="b", **bad)])
     with pytest.raises(ValueError) as err:
         mc.read_items(path)
-    assert f"items.jsonl:2: " in str(err.value) and reason in str(err.value)
+    assert "items.jsonl:2: " in str(err.value) and reason in str(err.value)
 
 
 def test_read_items_refuses_duplicate_ids(tmp_path):
