@@ -13,6 +13,12 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 
+
+# Combinations the schema cannot express, rejected before any job.
+from ila.finetune.settings import check_config as check_finetune
+
+check_finetune(config)
+
 # The config files given with --configfile, for the provenance sidecars of
 # every job (ila.provenance) and for `ila-audit` to replay them.
 os.environ.update(ILA_CONFIGFILES=json.dumps([str(p) for p in workflow.overwrite_configfiles]))

@@ -179,3 +179,22 @@ def test_two_processes_resume_from_checkpoints_to_the_same_metrics(setup, tmp_pa
     assert one["processes"] == 1 and one["steps"] == straight["steps"] and one["train_examples"] == 24
     # stated tolerance: DDP averages gradients in another order
     assert straight["dev_loss"] == pytest.approx(one["dev_loss"], rel=1e-3)
+
+
+def test_settings_that_cannot_run_together_are_rejected_before_any_job():
+    import yaml
+
+    from ila.finetune.settings import check_config
+
+    root = Path(__file__).resolve().parents[2]
+    paper = yaml.safe_load((root / "configs/paper.yaml").read_text())
+    check_config(paper)  # processes 4 with checkpoint_steps 200 is a supported pair
+    base = {"device": "cpu", "model": {"max_length": 128},
+            "finetune": {"batch_size": 16, "processes": 2, "threads": 2, "checkpoint_steps": 10}}
+    check_config(base)
+    with pytest.raises(ValueError, match=r"finetune.batch_size \(10\).*finetune.processes \(4\)"):
+        check_config({**base, "finetune": {**base["finetune"], "batch_size": 10, "processes": 4, "threads": 4}})
+    with pytest.raises(ValueError, match=r"finetune.processes \(2\) exceeds finetune.threads \(1\)"):
+        check_config({**base, "finetune": {**base["finetune"], "threads": 1}})
+    with pytest.raises(ValueError, match="finetune: .*learning_rate"):
+        check_config({**base, "finetune": {**base["finetune"], "trainer_args": {"learning_rate": 1.0}}})

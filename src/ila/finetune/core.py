@@ -176,7 +176,7 @@ def _train(spec: GroupSpec, run: RunSpec, shared: _Shared, train_rows: list[dict
     )
 
 
-def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: dict) -> dict:
+def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: dict, train_ids: list[str]) -> dict:
     """Dev loss and task accuracy of the tuned model in memory (rank 0)."""
     from ila.lm.scoring import dev_loss
 
@@ -185,6 +185,7 @@ def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: di
                    spec.eval_batch_size, spec.device, spec.clip, tokenized=shared.dev_tokens)
     metrics = _study_metrics(train, dev, spec.clip, run.seed)
     metrics.update(run.fields)
+    metrics["ids_sha256"] = io.sha256_ids(train_ids)  # the selection as given, before untrainable rows
     if shared.problems is not None:
         from ila import accuracy
 
@@ -223,7 +224,7 @@ def _run_one(spec: GroupSpec, run: RunSpec, shared: _Shared, execution: Executio
     metrics = {}
     if trainer.is_world_process_zero():
         if spec.kind == "study":
-            metrics = _evaluate(spec, run, shared, trainer, train)
+            metrics = _evaluate(spec, run, shared, trainer, train, train_ids)
         else:
             metrics = train
             metrics["seconds"] = time.perf_counter() - t0

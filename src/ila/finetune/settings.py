@@ -46,3 +46,27 @@ class Execution:
             processes=int(finetune_cfg.get("processes", 1)),
             checkpoint_steps=int(finetune_cfg.get("checkpoint_steps", 0)),
         )
+
+
+def check_config(config: dict) -> None:
+    """Combinations of fine-tuning settings that cannot run, rejected before
+    any job starts (the schema checks each key alone). Raises ValueError
+    naming the keys."""
+    from ila.lm.train import FinetuneSettings
+
+    ft = config["finetune"]
+    processes = int(ft.get("processes", 1))
+    if int(ft["batch_size"]) % processes:
+        raise ValueError(
+            f"finetune.batch_size ({ft['batch_size']}) must be divisible by finetune.processes ({processes}): "
+            "the global batch is split evenly over the training processes"
+        )
+    if processes > int(ft.get("threads", 1)) and config.get("device", "cpu") == "cpu":
+        raise ValueError(
+            f"finetune.processes ({processes}) exceeds finetune.threads ({ft.get('threads', 1)}) on device cpu: "
+            "each training process needs at least one thread"
+        )
+    try:
+        FinetuneSettings(**recipe(ft, config["model"]["max_length"]))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"finetune: {exc}") from None
