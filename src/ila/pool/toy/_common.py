@@ -89,6 +89,15 @@ def _plural(n: int, singular: str, plural: str) -> str:
     return f"{n} {singular if n == 1 else plural}"
 
 
+def _template(rng, templates: tuple, template: int | None):
+    """The instruction template of a draw: the stream's choice, or template
+    number `template` (a rephrasing of the same draw; the template is always
+    the last draw of a family's stream, so the data stay the same)."""
+    if template is None:
+        return rng.choice(templates)
+    return templates[template % len(templates)]
+
+
 def _first_word(text: str, what: str) -> str:
     for q in _QUOTED_RE.findall(text):
         if len(q) >= 2:

@@ -7,7 +7,7 @@ import random
 import re
 from typing import Callable
 
-from ._common import _unique
+from ._common import _template, _unique
 
 _ARITH_TEMPLATES: tuple[Callable[[str], tuple[str, str]], ...] = (
     lambda e: (f"Work out the value of {e} step by step.", ""),
@@ -18,13 +18,24 @@ _ARITH_TEMPLATES: tuple[Callable[[str], tuple[str, str]], ...] = (
     lambda e: ("Solve the arithmetic problem below.", f"{e} = ?"),
 )
 _ARITH_LABEL = {"+": "addition", "-": "subtraction", "*": "multiplication"}
+# The flipped task (a distractor of the multiple-choice benchmark): every
+# "+" read as "-" and every "-" as "+".
+_FLIP_OP = {"+": "-", "-": "+", "*": "*"}
 
 
-def _gen_arithmetic(rng: random.Random, depth: int) -> tuple[str, str, list[str], list[str], str]:
+def _apply(cur: int, op: str, b: int, commuted: bool) -> int:
+    """`cur op b` (or `b op cur` when commuted)."""
+    left, right = (b, cur) if commuted else (cur, b)
+    return left + right if op == "+" else left - right if op == "-" else left * right
+
+
+def _gen_arithmetic(rng: random.Random, depth: int, template: int | None = None, flip: bool = False) -> tuple[str, str, list[str], list[str], str]:
     cur = rng.randint(2, 20)
+    fcur = cur
     expr = str(cur)
     steps: list[str] = []
     ops: list[str] = []
+    skills: list[str] = []
     for _ in range(depth):
         choices = ["+", "-"] + (["*"] if cur <= 40 else [])
         if cur < 2:
@@ -40,17 +51,24 @@ def _gen_arithmetic(rng: random.Random, depth: int) -> tuple[str, str, list[str]
         else:
             b = rng.randint(2, 9)
             new = cur * b
-        if op != "-" and rng.randrange(3) == 0:
-            expr = f"{b} {op} {inner}"
-            steps.append(f"{b} {op} {cur} = {new}")
+        commuted = op != "-" and rng.randrange(3) == 0
+        expr = f"{b} {op} {inner}" if commuted else f"{inner} {op} {b}"
+        if flip:
+            fop = _FLIP_OP[op]
+            fnew = _apply(fcur, fop, b, commuted)
+            steps.append(f"{b} {fop} {fcur} = {fnew}" if commuted else f"{fcur} {fop} {b} = {fnew}")
+            fcur = fnew
         else:
-            expr = f"{inner} {op} {b}"
-            steps.append(f"{cur} {op} {b} = {new}")
+            steps.append(f"{b} {op} {cur} = {new}" if commuted else f"{cur} {op} {b} = {new}")
         ops.append(op)
+        if (op == "+" and cur % 10 + b % 10 >= 10) or (op == "-" and cur % 10 < b % 10):
+            skills.append("carry_or_borrow")
+        if op == "*" and cur >= 10:
+            skills.append("multi_digit_multiplication")
         cur = new
-    instruction, input_ = rng.choice(_ARITH_TEMPLATES)(expr)
-    labels = _unique(_ARITH_LABEL[o] for o in ops)
-    return instruction, input_, steps, labels, str(cur)
+    instruction, input_ = _template(rng, _ARITH_TEMPLATES, template)(expr)
+    labels = _unique([_ARITH_LABEL[o] for o in ops] + skills + (["nested_expression"] if depth > 1 else []))
+    return instruction, input_, steps, labels, str(fcur if flip else cur)
 
 
 _EXPR_RE = re.compile(r"[\d(][\d()+*\- ]*[\d)]")

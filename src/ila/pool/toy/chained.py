@@ -6,7 +6,7 @@ import random
 import re
 from typing import Callable
 
-from ._common import _VOWELS, _WORDS4, _first_word, _join_then, _numbered
+from ._common import _template, _VOWELS, _WORDS4, _first_word, _join_then, _numbered
 
 _CHAIN_TEMPLATES: tuple[Callable[[str, list[str]], tuple[str, str]], ...] = (
     lambda w, ops: (f"Take the word '{w}', {_join_then(ops)}. What is the result?", ""),
@@ -21,7 +21,7 @@ _CHAIN_COUNTS = ("count_letters", "count_vowels")
 _CHAIN_INT_OPS = ("add", "multiply", "subtract")
 
 
-def _gen_chained(rng: random.Random, depth: int):
+def _gen_chained(rng: random.Random, depth: int, template: int | None = None, flip: bool = False):
     word = rng.choice(_WORDS4)
     start = word
     if depth == 1:
@@ -33,6 +33,7 @@ def _gen_chained(rng: random.Random, depth: int):
         plan.append("count_letters" if "remove_vowels" in plan else rng.choice(_CHAIN_COUNTS))
         plan += rng.sample(_CHAIN_INT_OPS, n_int)
     value: str | int = word
+    fvalue: str | int = word  # the flipped task's value (add <-> subtract)
     phrases: list[str] = []
     steps: list[str] = []
     for op in plan:
@@ -68,21 +69,28 @@ def _gen_chained(rng: random.Random, depth: int):
         elif op == "add":
             b = rng.randint(1, 20)
             new = value + b
+            fnew = fvalue - b if flip else None
             phrases.append(f"add {b}")
-            steps.append(f"{value} + {b} = {new}")
+            steps.append(f"{fvalue} - {b} = {fnew}" if flip else f"{value} + {b} = {new}")
         elif op == "multiply":
             b = rng.randint(2, 9)
             new = value * b
+            fnew = fvalue * b if flip else None
             phrases.append(f"multiply by {b}")
-            steps.append(f"{value} * {b} = {new}")
+            steps.append(f"{fvalue} * {b} = {fnew}" if flip else f"{value} * {b} = {new}")
         else:  # subtract
             b = rng.randint(1, max(1, value))
             new = value - b
+            fnew = fvalue + b if flip else None
             phrases.append(f"subtract {b}")
-            steps.append(f"{value} - {b} = {new}")
+            steps.append(f"{fvalue} + {b} = {fnew}" if flip else f"{value} - {b} = {new}")
+        if op in _CHAIN_INT_OPS and flip:
+            fvalue = fnew
+        else:
+            fvalue = new if op not in _CHAIN_INT_OPS else fvalue
         value = new
-    instruction, input_ = rng.choice(_CHAIN_TEMPLATES)(start, phrases)
-    return instruction, input_, steps, list(plan), str(value)
+    instruction, input_ = _template(rng, _CHAIN_TEMPLATES, template)(start, phrases)
+    return instruction, input_, steps, list(plan), str(fvalue if flip else value)
 
 
 _CHAIN_OP_RE = re.compile(

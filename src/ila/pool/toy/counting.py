@@ -6,7 +6,7 @@ import random
 import re
 from typing import Callable
 
-from ._common import WORDS, _LETTERS, _QUOTED_RE, _plural
+from ._common import _template, WORDS, _LETTERS, _QUOTED_RE, _plural
 
 def _letters_phrase(letters: list[str]) -> str:
     q = [f"'{c}'" for c in letters]
@@ -25,7 +25,7 @@ _COUNT_TEMPLATES: tuple[Callable[[str, str], tuple[str, str]], ...] = (
 )
 
 
-def _gen_counting(rng: random.Random, depth: int):
+def _gen_counting(rng: random.Random, depth: int, template: int | None = None, flip: bool = False):
     phrase = " ".join(rng.sample(WORDS, rng.randint(2, 4)))
     present = sorted(set(phrase) - {" "})
     absent = [c for c in _LETTERS if c not in present]
@@ -44,8 +44,9 @@ def _gen_counting(rng: random.Random, depth: int):
         if depth > 1:
             step += f" (running total {total})"
         steps.append(step)
-    instruction, input_ = rng.choice(_COUNT_TEMPLATES)(_letters_phrase(letters), phrase)
-    labels = ["counting"] + (["addition"] if depth > 1 else [])
+    instruction, input_ = _template(rng, _COUNT_TEMPLATES, template)(_letters_phrase(letters), phrase)
+    labels = (["letter_counting"] + (["addition"] if depth > 1 else [])
+              + (["absent_letter"] if any(c not in phrase for c in letters) else []))
     return instruction, input_, steps, labels, str(total)
 
 

@@ -7,7 +7,7 @@ import random
 import re
 from typing import Callable
 
-from ._common import _join_comma, _numbered, _plural, _unique
+from ._common import _template, _join_comma, _numbered, _plural, _unique
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -30,42 +30,52 @@ _DATE_MIN = _dt.date(2000, 1, 1).toordinal()
 _DATE_MAX = _dt.date(2030, 12, 31).toordinal()
 
 
-def _gen_dates(rng: random.Random, depth: int):
+def _gen_dates(rng: random.Random, depth: int, template: int | None = None, flip: bool = False):
     start = _dt.date.fromordinal(rng.randint(_DATE_MIN, _DATE_MAX))
     weekday_last = rng.randrange(4) == 0
     n_shift = depth - 1 if weekday_last else depth
-    cur = start
+    cur = fcur = start
     phrases: list[str] = []
     steps: list[str] = []
     skills: list[str] = []
     for _ in range(n_shift):
         # The first step restates the start date in ISO form; later steps
         # continue from the date on the line above.
-        here = "" if steps else f"{cur.isoformat()} "
+        fhere = "" if steps else f"{fcur.isoformat()} "
         sign = rng.choice((1, -1))
-        verb, symbol = ("add", "+") if sign > 0 else ("subtract", "-")
+        verb = "add" if sign > 0 else "subtract"
+        fsign = -sign if flip else sign
+        symbol = "+" if fsign > 0 else "-"
         if rng.randrange(3) == 0:
             w = rng.randint(1, 8)
             new = cur + sign * _dt.timedelta(days=7 * w)
+            fnew = fcur + fsign * _dt.timedelta(days=7 * w)
             phrases.append(f"{verb} {_plural(w, 'week', 'weeks')}")
-            steps.append(f"{here}{symbol} {7 * w} days = {new.isoformat()}")
+            steps.append(f"{fhere}{symbol} {7 * w} days = {fnew.isoformat()}")
             skills.append("weeks_to_days")
         else:
             n = rng.randint(1, 30)
             new = cur + sign * _dt.timedelta(days=n)
+            fnew = fcur + fsign * _dt.timedelta(days=n)
             phrases.append(f"{verb} {_plural(n, 'day', 'days')}")
-            steps.append(f"{here}{symbol} {_plural(n, 'day', 'days')} = {new.isoformat()}")
+            steps.append(f"{fhere}{symbol} {_plural(n, 'day', 'days')} = {fnew.isoformat()}")
         skills.append("date_addition" if sign > 0 else "date_subtraction")
-        cur = new
+        if new.year != cur.year:
+            skills.append("year_rollover")
+        elif new.month != cur.month:
+            skills.append("month_rollover")
+        cur, fcur = new, fnew
     if weekday_last:
-        answer = _WEEKDAYS[cur.weekday()]
+        answer = _WEEKDAYS[fcur.weekday()]
         phrases.append("name the weekday")
-        steps.append(f"{cur.isoformat() if not steps else 'that'} is a {answer}")
+        steps.append(f"{fcur.isoformat() if not steps else 'that'} is a {answer}")
         skills.append("weekday")
     else:
-        answer = cur.isoformat()
+        answer = fcur.isoformat()
     date_text = rng.choice(_DATE_FORMATS)(start)
-    instruction, input_ = rng.choice(_DATE_TEMPLATES)(date_text, phrases)
+    if date_text != start.isoformat():
+        skills.insert(0, "date_format_reading")
+    instruction, input_ = _template(rng, _DATE_TEMPLATES, template)(date_text, phrases)
     return instruction, input_, steps, _unique(skills), answer
 
 

@@ -35,8 +35,12 @@ def _within_budget(text: str) -> bool:
     return len(text) <= MAX_CHARS and len(text) + digits <= MAX_COST
 
 
-def _make_example(family: str, depth: int, rng: random.Random) -> dict:
-    instruction, input_, steps, labels, answer = _GENERATORS[family](rng, depth)
+def _make_example(family: str, depth: int, rng: random.Random, template: int | None = None,
+                  flip: bool = False) -> dict:
+    if template is None and not flip:
+        instruction, input_, steps, labels, answer = _GENERATORS[family](rng, depth)
+    else:
+        instruction, input_, steps, labels, answer = _GENERATORS[family](rng, depth, template=template, flip=flip)
     if len(steps) != depth:  # pragma: no cover - generator invariant
         raise AssertionError(f"{family}: {len(steps)} steps drawn for depth {depth}")
     return {
@@ -72,6 +76,72 @@ def generate(
     family, or a depth range outside 1..5, and when a cell cannot yield
     enough distinct examples.
     """
+    fams = check_arguments(n, seed, families, min_depth, max_depth)
+    cells = [(f, d) for f in fams for d in range(min_depth, max_depth + 1)]
+    records = [rec for rec, _ in draw_cells([cells[i % len(cells)] for i in range(n)], f"ila.pool.toy:{seed}")]
+    random.Random(f"ila.pool.toy.order:{seed}").shuffle(records)
+    return records
+
+
+def draw_cells(
+    cells: Sequence[tuple[str, int]],
+    stream: str,
+    banned: set[tuple[str, str]] | frozenset = frozenset(),
+) -> list[tuple[dict, tuple]]:
+    """Draw one example per (family, depth) in `cells`: example i from its
+    own ``random.Random(f"{stream}:{i}")``, redrawn from the same stream
+    while it repeats an earlier example, exceeds the length budget, or has
+    an (instruction, input) in `banned`. Returns (record, state) pairs in
+    cell order, where `state` is the generator state the accepted draw
+    started from (replaying it with :func:`redraw` gives the same draw, or a
+    rephrasing or its flipped task)."""
+    seen: set[tuple[str, str, str]] = set()
+    out: list[tuple[dict, tuple]] = []
+    for i, (family, depth) in enumerate(cells):
+        rng = random.Random(f"{stream}:{i}")
+        for _ in range(MAX_REDRAWS):
+            state = rng.getstate()
+            rec = _make_example(family, depth, rng)
+            key = (rec["instruction"], rec["input"], rec["output"])
+            if key not in seen and key[:2] not in banned and _within_budget("".join(key)):
+                break
+        else:
+            raise ValueError(
+                f"could not draw a new distinct {family!r} example of depth {depth} within "
+                f"the length budget after "
+                f"{MAX_REDRAWS} tries (example {i} of n={len(cells)}): n is too large for this cell"
+            )
+        seen.add(key)
+        out.append((rec, state))
+    return out
+
+
+def redraw(
+    family: str,
+    depth: int,
+    state: tuple,
+    template: int | None = None,
+    flip: bool = False,
+    rng: random.Random | None = None,
+) -> dict:
+    """Replay a draw from its generator `state` (see :func:`draw_cells`):
+    with `template` set, the same data under instruction template number
+    `template`; with `flip`, the response to the flipped task (the other
+    sort order, + for -, multiply for divide, ...) under the same prompt.
+    `rng` replaces the plain generator (e.g. one that nudges a number)."""
+    rng = rng if rng is not None else random.Random()
+    rng.setstate(state)
+    return _make_example(family, depth, rng, template=template, flip=flip)
+
+
+def within_budget(rec: dict) -> bool:
+    """True when an example's instruction + input + output fits the length
+    budget."""
+    return _within_budget(rec["instruction"] + rec["input"] + rec["output"])
+
+
+def check_arguments(n, seed, families, min_depth, max_depth) -> list[str]:
+    """Validate the arguments of :func:`generate`; returns the families."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -90,30 +160,7 @@ def generate(
             raise ValueError(f"{name} must be an int in {MIN_DEPTH}..{MAX_DEPTH}, got {v!r}")
     if min_depth > max_depth:
         raise ValueError(f"min_depth ({min_depth}) is greater than max_depth ({max_depth})")
-
-    cells = [(f, d) for f in fams for d in range(min_depth, max_depth + 1)]
-    seen: set[tuple[str, str, str]] = set()
-    records: list[dict] = []
-    for i in range(n):
-        family, depth = cells[i % len(cells)]
-        rng = random.Random(f"ila.pool.toy:{seed}:{i}")
-        for _ in range(MAX_REDRAWS):
-            rec = _make_example(family, depth, rng)
-            key = (rec["instruction"], rec["input"], rec["output"])
-            if key not in seen and _within_budget("".join(key)):
-                break
-        else:
-            raise ValueError(
-                f"could not draw a new distinct {family!r} example of depth {depth} within "
-                f"the length budget after "
-                f"{MAX_REDRAWS} tries (example {i} of n={n}): n is too large for this cell"
-            )
-        seen.add(key)
-        records.append(rec)
-    random.Random(f"ila.pool.toy.order:{seed}").shuffle(records)
-    return records
-
-
+    return fams
 def final_answer(text: str) -> str | None:
     """The final answer in a response or a model generation: the text after
     the last ``Answer:`` up to the end of that line, stripped of whitespace;

@@ -6,7 +6,7 @@ import random
 import re
 from typing import Callable
 
-from ._common import _SHORT_WORDS
+from ._common import _template, _SHORT_WORDS
 
 _SORT_DIRECTIONS = {
     # (words?, descending?) -> phrasings of the order
@@ -25,7 +25,18 @@ _SORT_TEMPLATES: tuple[Callable[[str, str, str], tuple[str, str]], ...] = (
 )
 
 
-def _gen_sorting(rng: random.Random, depth: int):
+def _sorting_skills(items: list, words: bool) -> list[str]:
+    """What sorting these items exercises; the order asked (ascending or
+    descending) is an option of the task, not a skill."""
+    if words:
+        firsts = [w[0] for w in items]
+        return ["alphabetical_comparison", "selection"] + (
+            ["later_letter_comparison"] if len(set(firsts)) < len(firsts) else [])
+    return ["numeric_comparison", "selection"] + (
+        ["digit_count_comparison"] if len({len(str(x)) for x in items}) > 1 else [])
+
+
+def _gen_sorting(rng: random.Random, depth: int, template: int | None = None, flip: bool = False):
     words = rng.randrange(3) == 0
     desc = rng.randrange(2) == 0
     if words:
@@ -34,19 +45,24 @@ def _gen_sorting(rng: random.Random, depth: int):
     else:
         items = rng.sample(range(1, 100), depth + 1)
         key_name = "largest" if desc else "smallest"
+    if flip:  # the other order
+        desc_steps = not desc
+        key_name = {"last": "first", "first": "last", "largest": "smallest", "smallest": "largest"}[key_name]
+    else:
+        desc_steps = desc
     rest = list(items)
     done: list = []
     steps: list[str] = []
     for _ in range(depth):
-        pick = max(rest) if desc else min(rest)
+        pick = max(rest) if desc_steps else min(rest)
         rest.remove(pick)
         steps.append(f"{key_name} is {pick}; left: {', '.join(map(str, rest))}")
         done.append(pick)
     done.extend(rest)
     d = rng.choice(_SORT_DIRECTIONS[(words, desc)])
     kind = "words" if words else "numbers"
-    instruction, input_ = rng.choice(_SORT_TEMPLATES)(kind, ", ".join(map(str, items)), d)
-    labels = ["sorting"] + (["descending"] if desc else []) + (["alphabetical"] if words else [])
+    instruction, input_ = _template(rng, _SORT_TEMPLATES, template)(kind, ", ".join(map(str, items)), d)
+    labels = _sorting_skills(items, words)
     return instruction, input_, steps, labels, ", ".join(map(str, done))
 
 

@@ -6,7 +6,7 @@ import random
 import re
 from typing import Callable
 
-from ._common import _LETTERS, _QUOTED_RE, _WORDS4, _first_word, _join_then, _numbered, _unique
+from ._common import _template, _LETTERS, _QUOTED_RE, _WORDS4, _first_word, _join_then, _numbered, _unique
 
 _EDIT_TEMPLATES: tuple[Callable[[str, list[str]], tuple[str, str]], ...] = (
     lambda w, e: (f"Apply these edits in order to the word '{w}': {_join_then(e)}.", ""),
@@ -41,9 +41,39 @@ def _edit_candidates(rng: random.Random, word: str) -> list[tuple[str, str, str,
     return [c for c in out if c[3] != word]
 
 
-def _gen_string_edit(rng: random.Random, depth: int):
+_STEP_RE = re.compile(r"(reverse|remove first|remove last|swap ends)|(append|prepend) '(.)'|replace '(.)' with '(.)'")
+
+
+def _flip_edit(step: str) -> str:
+    """The step text of the flipped edit (the distractor of the
+    multiple-choice benchmark): first/last, append/prepend and the two
+    letters of a replacement swapped; reverse and swap stay."""
+    m = _STEP_RE.fullmatch(step)
+    if m.group(1):
+        return {"remove first": "remove last", "remove last": "remove first"}.get(step, step)
+    if m.group(2):
+        return f"{'prepend' if m.group(2) == 'append' else 'append'} '{m.group(3)}'"
+    return f"replace '{m.group(5)}' with '{m.group(4)}'"
+
+
+def _apply_edit(word: str, step: str) -> str:
+    m = _STEP_RE.fullmatch(step)
+    if step == "reverse":
+        return word[::-1]
+    if step == "remove first":
+        return word[1:]
+    if step == "remove last":
+        return word[:-1]
+    if step == "swap ends":
+        return word[-1] + word[1:-1] + word[0] if len(word) >= 2 else word
+    if m.group(2):
+        return word + m.group(3) if m.group(2) == "append" else m.group(3) + word
+    return word.replace(m.group(4), m.group(5))
+
+
+def _gen_string_edit(rng: random.Random, depth: int, template: int | None = None, flip: bool = False):
     word = rng.choice(_WORDS4)
-    start = word
+    start = fword = word
     phrases: list[str] = []
     steps: list[str] = []
     skills: list[str] = []
@@ -53,11 +83,16 @@ def _gen_string_edit(rng: random.Random, depth: int):
                  if not (c[0] in ("reverse", "swap") and skills and skills[-1] == c[0])]
         skill, phrase, step, new = rng.choice(cands)
         phrases.append(phrase)
-        steps.append(f"{step} -> '{new}'")
+        if flip:
+            fstep = _flip_edit(step)
+            fword = _apply_edit(fword, fstep)
+            steps.append(f"{fstep} -> '{fword}'")
+        else:
+            steps.append(f"{step} -> '{new}'")
         skills.append(skill)
         word = new
-    instruction, input_ = rng.choice(_EDIT_TEMPLATES)(start, phrases)
-    return instruction, input_, steps, _unique(skills), word
+    instruction, input_ = _template(rng, _EDIT_TEMPLATES, template)(start, phrases)
+    return instruction, input_, steps, _unique(skills), fword if flip else word
 
 
 _EDIT_RE = re.compile(

@@ -7,7 +7,7 @@ from fractions import Fraction
 import re
 from typing import Callable
 
-from ._common import _plural
+from ._common import _template, _plural
 
 _UNIT_CHAINS: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[int, ...]], ...] = (
     ("time", (("fortnight", "fortnights"), ("week", "weeks"), ("day", "days"), ("hour", "hours"),
@@ -38,7 +38,7 @@ _UNIT_TEMPLATES: tuple[Callable[[str, str], tuple[str, str]], ...] = (
 )
 
 
-def _gen_unit_conversion(rng: random.Random, depth: int):
+def _gen_unit_conversion(rng: random.Random, depth: int, template: int | None = None, flip: bool = False):
     # Every (chain, start) segment of `depth` conversions whose largest
     # number stays below _UNIT_MAX_NUMBER for a value of at least 1.
     segments = []
@@ -58,8 +58,9 @@ def _gen_unit_conversion(rng: random.Random, depth: int):
     if down:  # large unit -> small unit: multiply
         value = cur = rng.randint(1, top)
         for k, f in enumerate(seg_factors):
-            new = cur * f
-            steps.append(f"{_plural(cur, *seg_units[k])} * {f} = {_plural(new, *seg_units[k + 1])}")
+            new = cur // f if flip else cur * f
+            sym = "/" if flip else "*"
+            steps.append(f"{_plural(cur, *seg_units[k])} {sym} {f} = {_plural(new, *seg_units[k + 1])}")
             cur = new
         src, dst = seg_units[0], seg_units[-1]
     else:  # small unit -> large unit: divide
@@ -69,12 +70,13 @@ def _gen_unit_conversion(rng: random.Random, depth: int):
             value *= f
         cur = value
         for k, f in enumerate(reversed(seg_factors)):
-            new = cur // f
-            steps.append(f"{_plural(cur, *seg_units[-1 - k])} / {f} = {_plural(new, *seg_units[-2 - k])}")
+            new = cur * f if flip else cur // f
+            sym = "*" if flip else "/"
+            steps.append(f"{_plural(cur, *seg_units[-1 - k])} {sym} {f} = {_plural(new, *seg_units[-2 - k])}")
             cur = new
         src, dst = seg_units[-1], seg_units[0]
-    instruction, input_ = rng.choice(_UNIT_TEMPLATES)(_plural(value, *src), dst[1])
-    labels = [dim, "multiplication" if down else "division"]
+    instruction, input_ = _template(rng, _UNIT_TEMPLATES, template)(_plural(value, *src), dst[1])
+    labels = [f"{dim}_units", "multiplication" if down else "division"] + (["unit_chaining"] if depth > 1 else [])
     return instruction, input_, steps, labels, _plural(cur, *dst)
 
 
