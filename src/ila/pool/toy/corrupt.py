@@ -137,6 +137,17 @@ class _Nudge(random.Random):
         return v
 
 
+_NUM_RE = re.compile(r"\d+")
+
+
+def _one_number_changed(a: dict, b: dict) -> bool:
+    """True when b's problem text is a's with exactly one number changed."""
+    ta, tb = a["instruction"] + "\n" + a["input"], b["instruction"] + "\n" + b["input"]
+    if _NUM_RE.sub("#", ta) != _NUM_RE.sub("#", tb):
+        return False
+    return sum(x != y for x, y in zip(_NUM_RE.findall(ta), _NUM_RE.findall(tb))) == 1
+
+
 def _near_duplicate(rec: dict, state: tuple, kind: str, rng: random.Random, seen: set) -> dict | None:
     """A rephrasing or a numbers-nudged copy of `rec`, or None when none is
     new and within the length budget."""
@@ -146,7 +157,9 @@ def _near_duplicate(rec: dict, state: tuple, kind: str, rng: random.Random, seen
         counter = _Nudge()
         redraw(fam, depth, state, rng=counter)
         if counter.calls:
-            tries.append(redraw(fam, depth, state, rng=_Nudge(counter.calls - 1)))
+            cand = redraw(fam, depth, state, rng=_Nudge(counter.calls - 1))
+            if _one_number_changed(rec, cand):
+                tries.append(cand)
     else:
         for t in rng.sample(range(6), 6):
             tries.append(redraw(fam, depth, state, template=t))
