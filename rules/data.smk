@@ -1,15 +1,23 @@
 # Pool: generate (toy) or read (jsonl, hf), ingest to the canonical Parquet
-# pool with a ledger, and hold out a dev set stratified by domain.
+# pool with a ledger, hold out the test set and the benchmarks
+# (pool/heldout.parquet), and split the rest into dev and candidates.
+# Toy: the generator writes the pool rows (source toy), the clean dev, test
+# and benchmark rows (source toy_dev, toy_test, toy_benchmark), the ground
+# truth of every row (pool/truth.parquet: read by no selector) and the raw
+# multiple-choice items of the benchmark.
 
 
 rule toy_pool:
     output:
-        f"{RESULTS}/pool/raw/toy.jsonl",
+        pool=f"{RESULTS}/pool/raw/toy.jsonl",
+        truth=f"{RESULTS}/pool/truth.parquet",
+        mc=f"{RESULTS}/pool/raw/toy_mc.jsonl",
+        ledger=f"{RESULTS}/pool/raw/toy.json",
     params:
-        n=config["pool"]["toy"]["n"],
-        families=config["pool"]["toy"]["families"],
-        min_depth=config["pool"]["toy"]["min_depth"],
-        max_depth=config["pool"]["toy"]["max_depth"],
+        toy=config["pool"]["toy"],
+        dev_size=config["split"]["dev_size"],
+        test_size=config["split"]["test_size"],
+        benchmark_per_family=config["split"]["benchmark_per_family"],
         seed=config["seed"],
     log:
         f"{LOGS}/toy_pool.log",
@@ -24,9 +32,14 @@ rule ingest:
         pool_inputs,
     output:
         pool=f"{RESULTS}/pool/pool.parquet",
+        heldout=f"{RESULTS}/pool/heldout.parquet",
         rejects=f"{RESULTS}/pool/rejects.jsonl",
         ledger=f"{RESULTS}/pool/ledger.json",
     params:
+        toy=config["pool"]["source"] == "toy",
+        holdout_files=config["split"]["holdout_files"],
+        test_size=config["split"]["test_size"],
+        seed=config["seed"],
         source="jsonl" if config["pool"]["source"] == "toy" else config["pool"]["source"],
         path=config["pool"]["path"],
         fields=config["pool"]["fields"],
@@ -43,11 +56,15 @@ rule ingest:
 rule split_dev:
     input:
         pool=rules.ingest.output.pool,
+        heldout=rules.ingest.output.heldout,
     output:
         candidates=f"{RESULTS}/pool/candidate_ids.txt",
         dev=f"{RESULTS}/pool/dev_ids.txt",
+        test=f"{RESULTS}/pool/test_ids.txt",
+        benchmark=f"{RESULTS}/pool/benchmark_ids.txt",
         summary=f"{RESULTS}/pool/split.json",
     params:
+        toy=config["pool"]["source"] == "toy",
         dev_size=config["split"]["dev_size"],
         max_per_domain=config["split"]["max_per_domain"],
         seed=config["seed"],

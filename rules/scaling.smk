@@ -4,16 +4,15 @@
 
 rule toy_eval_set:
     input:
-        pool=rules.ingest.output.pool,
+        heldout=rules.ingest.output.heldout,
+        mc=rules.toy_pool.output.mc,
     output:
         problems=f"{RESULTS}/scaling/eval_set.jsonl",
+        mc=f"{RESULTS}/scaling/eval_mc.jsonl",
         ledger=f"{RESULTS}/scaling/eval_set.json",
     params:
         per_family=config["scaling"]["eval_per_family"],
-        families=config["pool"]["toy"]["families"],
-        min_depth=config["pool"]["toy"]["min_depth"],
-        max_depth=config["pool"]["toy"]["max_depth"],
-        seed=config["seed"],
+        prompt=config["model"]["prompt"],
     log:
         f"{LOGS}/toy_eval_set.log",
     conda:

@@ -1,20 +1,21 @@
-"""Held-out toy problems for task accuracy: drawn with their own seed, none whose (instruction, input) is in the pool."""
+"""The toy task benchmark: the held-out benchmark problems for exact match
+(``eval_per_family`` of each family, depths balanced) and every benchmark
+problem as a 4-way multiple-choice item under the training prompt."""
 from ila.workflow import start
 
 log = start(snakemake)  # noqa: F821
-from ila import accuracy, io, records  # noqa: E402
+from ila import io  # noqa: E402
+from ila.lm.prompt import PromptTemplate  # noqa: E402
 from ila.pool.toy import write_jsonl  # noqa: E402
+from ila.pool.toy.benchmark import benchmark_problems  # noqa: E402
+from ila.pool.toy.choices import mc_rows  # noqa: E402
 
 p = snakemake.params  # noqa: F821
-pool = io.read_parquet(snakemake.input.pool, columns=["instruction", "input"])  # noqa: F821
-problems, ledger = accuracy.toy_eval_set(
-    zip(pool["instruction"], pool["input"]),
-    p.per_family,
-    seed=records.derived_seed(p.seed, "toy_eval"),
-    families=p.families,
-    min_depth=p.min_depth,
-    max_depth=p.max_depth,
+heldout = io.read_parquet(snakemake.input.heldout)  # noqa: F821
+problems, rows, ledger = benchmark_problems(
+    heldout, snakemake.input.mc, p.per_family, PromptTemplate(**p.prompt)  # noqa: F821
 )
 write_jsonl(problems, snakemake.output.problems)  # noqa: F821
+write_jsonl(rows, snakemake.output.mc)  # noqa: F821
 io.write_json(snakemake.output.ledger, ledger)  # noqa: F821
-log.info("toy evaluation set: %s", ledger)
+log.info("toy benchmark: %s", {k: ledger[k] for k in ("kept", "mc_items")})

@@ -1,10 +1,24 @@
-"""Generate the toy instruction pool as JSON Lines (read by the ingest rule)."""
+"""Generate the toy instruction pool with its held-out dev, test and benchmark
+rows as JSON Lines (read by the ingest rule), the ground truth of every row
+(no selector reads it) and the raw multiple-choice items of the benchmark."""
 from ila.workflow import start
 
 log = start(snakemake)  # noqa: F821
+import pandas as pd  # noqa: E402
+
+from ila import io  # noqa: E402
 from ila.pool import toy  # noqa: E402
+from ila.pool.toy.corrupt import Realism  # noqa: E402
+from ila.pool.toy.heldout import pool_and_heldout  # noqa: E402
 
 p = snakemake.params  # noqa: F821
-records = toy.generate(p.n, seed=p.seed, families=p.families, min_depth=p.min_depth, max_depth=p.max_depth)
-toy.write_jsonl(records, snakemake.output[0])  # noqa: F821
-log.info("wrote %d toy examples", len(records))
+out = snakemake.output  # noqa: F821
+records, truth, items, ledger = pool_and_heldout(
+    p.toy["n"], p.seed, p.toy["families"], p.toy["min_depth"], p.toy["max_depth"], Realism.from_config(p.toy),
+    int(p.dev_size), int(p.test_size), int(p.benchmark_per_family),
+)
+toy.write_jsonl(records, out.pool)
+io.write_parquet(out.truth, pd.DataFrame(truth).sort_values("id", kind="stable").reset_index(drop=True))
+toy.write_jsonl(items, out.mc)
+io.write_json(out.ledger, ledger)
+log.info("toy pool: %s", ledger["rows"])

@@ -141,3 +141,75 @@ def test_split_summary():
         split_summary(pool, cand[1:], dev)
     with pytest.raises(ValueError, match="both"):
         split_summary(pool, cand + dev[:1], dev)
+
+
+# -------------------------------------------------------------------------- test set and benchmarks
+
+
+def _ingest_folder(tmp_path, files: dict[str, list[tuple[str, str]]]):
+    from ila.pool import ingest
+
+    for name, rows in files.items():
+        with open(tmp_path / f"{name}.jsonl", "w", encoding="utf-8") as fh:
+            for ins, out in rows:
+                fh.write(f'{{"instruction": "{ins}", "output": "{out}", "domain": "{name[:4]}"}}\n')
+    return ingest.ingest("jsonl", path=tmp_path)
+
+
+def test_hold_out_benchmark_files_test_draw_and_decontamination(tmp_path):
+    from ila.pool.split import heldout_summary, hold_out
+
+    train = [(f"train question {k}", f"a{k}") for k in range(40)]
+    # "shared" sits in both files; the pool copy has the smaller id, so the
+    # ingest keeps it and rejects the benchmark row as its duplicate.
+    bench = [(f"bench question {k}", f"b{k}") for k in range(6)]
+    shared_train, shared_bench = ("shared question", "zz"), ("shared question", "zzz")
+    if stable_id(*shared_bench[:1], "", shared_bench[1]) < stable_id(shared_train[0], "", shared_train[1]):
+        shared_train, shared_bench = shared_bench, shared_train
+    res = _ingest_folder(tmp_path, {"math_train": train + [shared_train], "gsm_test": bench + [shared_bench]})
+    assert res.ledger["rejected"]["duplicate"] == 1
+    pool, heldout, ledger = hold_out(res.pool, res.rejects, holdout_files=["gsm_*"], test_size=8, seed=3)
+    bench_rows = heldout[heldout["split"] == "benchmark"]
+    assert set(bench_rows["source"]) == {"gsm_test"} and len(bench_rows) == 6
+    assert ledger["dropped_contaminated"] == 1
+    assert "shared question" not in set(pool["instruction"])
+    test = heldout[heldout["split"] == "test"]
+    assert len(test) == 8 and set(test["source"]) == {"math_train"}
+    assert not set(test["id"]) & set(pool["id"]) and not set(bench_rows["id"]) & set(pool["id"])
+    assert len(pool) == 41 - 1 - 8
+    again = hold_out(res.pool.sample(frac=1, random_state=1), res.rejects, holdout_files=["gsm_*"], test_size=8, seed=3)
+    assert sorted(again[1]["id"]) == sorted(heldout["id"])
+    cands, dev = dev_split(pool, 5, seed=0)
+    summary = heldout_summary(heldout, cands, dev)
+    assert summary["n_test"] == 8 and summary["benchmark_sources"] == {"gsm_test": 6}
+    with pytest.raises(ValueError, match="are also candidates"):
+        heldout_summary(heldout, cands + list(test["id"][:1]), dev)
+
+
+def test_hold_out_pattern_that_matches_nothing_is_an_error(tmp_path):
+    from ila.pool.split import hold_out
+
+    res = _ingest_folder(tmp_path, {"math_train": [(f"q {k}", "a") for k in range(5)]})
+    with pytest.raises(ValueError, match="split.holdout_files: 'alpaca_eval' matches no source"):
+        hold_out(res.pool, res.rejects, holdout_files=["alpaca_eval"])
+
+
+def test_hold_out_toy_sources_and_toy_dev_ids():
+    from ila.pool.split import hold_out, toy_dev_ids
+
+    rows = []
+    for src, n in (("toy", 10), ("toy_dev", 3), ("toy_test", 4), ("toy_benchmark", 2)):
+        rows += [{"id": stable_id(f"{src} {k}", "", "o"), "instruction": f"{src} {k}", "input": "", "output": "o",
+                  "source": src, "domain": "d", "labels": []} for k in range(n)]
+    pool = pd.DataFrame(rows)
+    empty = pd.DataFrame(columns=["file", "line", "reason", "detail", "id", "duplicate_of"])
+    kept, heldout, ledger = hold_out(pool, empty, test_size=100, toy=True)
+    assert collections_counts(heldout["split"]) == {"benchmark": 2, "test": 4}
+    assert set(kept["source"]) == {"toy", "toy_dev"} and len(toy_dev_ids(kept)) == 3
+
+
+def collections_counts(values) -> dict:
+    out: dict = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))

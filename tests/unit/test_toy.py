@@ -40,9 +40,12 @@ def test_same_seed_gives_identical_records_and_other_seed_differs():
 
 
 def test_golden_first_three_records_for_seed_0():
+    # The digest of the generator at a437422 (before skill labels), labels left out.
     first = toy.generate(35, seed=0)[:3]
+    for r in first:
+        r.pop("labels")
     digest = hashlib.sha256(json.dumps(first, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-    assert digest == "d6a183f165e27349158a82ec27194025fa2adf36d033ea36a72c9941d9d5e22a"
+    assert digest == "2acfa7d311042a0edf509ccdae3e4eaa72da0492995799081b1cf36c756c546b"
     assert first[0]["instruction"] == "Express the quantity in the input in inches."
     assert first[0]["answer"] == "15048 inches"
 
@@ -130,7 +133,8 @@ def test_depth_is_the_number_of_operations(pool):
         elif r["domain"] == "chained":
             assert len(r["labels"]) == d
         elif r["domain"] == "unit_conversion":
-            assert len(r["labels"]) == 2 and r["labels"][1] in ("multiplication", "division")
+            assert r["labels"][1] in ("multiplication", "division")
+            assert ("unit_chaining" in r["labels"]) == (d > 1)
 
 
 def test_labels_combine_skills():
@@ -139,9 +143,10 @@ def test_labels_combine_skills():
     assert chained5 and all(len(r["labels"]) == 5 for r in chained5)
     assert all(any(x.startswith("count_") for x in r["labels"]) for r in chained5)
     arith1 = [r for r in recs if r["domain"] == "arithmetic" and r["steps"] == 1]
-    assert all(len(r["labels"]) == 1 for r in arith1)
+    assert all("nested_expression" not in r["labels"] for r in arith1)
     assert {x for r in recs if r["domain"] == "arithmetic" for x in r["labels"]} == {
-        "addition", "subtraction", "multiplication",
+        "addition", "subtraction", "multiplication", "carry_or_borrow", "multi_digit_multiplication",
+        "nested_expression",
     }
 
 

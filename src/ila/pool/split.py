@@ -1,5 +1,7 @@
 """Split the pool into candidates (what selection may pick from) and a
-held-out dev set (where fine-tuned models are scored).
+held-out dev set (where fine-tuned models are scored), and hold out the test
+set and the task benchmarks before anything else sees the pool
+(:func:`hold_out`).
 
 The dev set is stratified by domain ("" is a domain like any other):
 
@@ -18,12 +20,16 @@ The dev set is stratified by domain ("" is a domain like any other):
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import math
 import numbers
-from typing import Mapping
+import os
+from typing import Mapping, Sequence
 
 import pandas as pd
+
+from ila.records import derived_seed
 
 
 def resolve_dev_size(dev_size: int | float, n_pool: int) -> int:
@@ -167,4 +173,139 @@ def split_summary(pool: pd.DataFrame, candidate_ids, dev_ids) -> dict:
     }
 
 
-__all__ = ["allocate_dev", "dev_split", "resolve_dev_size", "split_summary"]
+# --------------------------------------------------------------------------
+# test set and benchmarks
+
+TOY_SOURCES = {"dev": "toy_dev", "test": "toy_test", "benchmark": "toy_benchmark"}
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def hold_out(
+    pool: pd.DataFrame,
+    rejects: pd.DataFrame,
+    *,
+    holdout_files: Sequence[str] = (),
+    test_size: int | float = 0,
+    seed: int = 0,
+    toy: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Take the test set and the benchmarks out of an ingested pool.
+
+    Returns (pool, heldout, ledger): `pool` keeps every other row (what
+    the dev split and the selection see); `heldout` has the pool's columns
+    plus ``split`` (``test`` or ``benchmark``), sorted by split then id.
+
+    - Benchmarks: rows whose ``source`` matches a glob of `holdout_files`
+      (a file stem such as ``gsm8k_test``, or a pattern such as ``mt_bench*``;
+      a pattern that also names a reject's file or its stem counts, and one
+      that matches nothing is an error). For the toy pool (`toy`), the rows of
+      source ``toy_benchmark`` as well.
+    - Decontamination: a pool row that the ingest kept in place of a
+      benchmark row with the same instruction and input (the benchmark row is
+      a ``duplicate`` reject pointing at it) is dropped from the pool and
+      counted (``dropped_contaminated``).
+    - Test: for the toy pool the rows of source ``toy_test``; otherwise
+      `test_size` rows (a count, or a fraction of what is left) drawn
+      stratified by domain with :func:`dev_split` under a seed derived from
+      `seed` (0 = no test set).
+    """
+    _check_pool(pool)
+    patterns = [str(p) for p in holdout_files]
+    sources = pool["source"].astype(str)
+    is_bench = sources.map(lambda s: _matches(s, patterns)) if patterns else pd.Series(False, index=pool.index)
+    if toy:
+        is_bench |= sources == TOY_SOURCES["benchmark"]
+    reject_files = rejects["file"].astype(str).tolist() if len(rejects) else []
+    for p in patterns:
+        named = any(fnmatch.fnmatchcase(s, p) for s in sources.unique()) or any(
+            fnmatch.fnmatchcase(os.path.basename(f), p) or fnmatch.fnmatchcase(os.path.splitext(os.path.basename(f))[0], p)
+            for f in reject_files)
+        if not named:
+            raise ValueError(f"split.holdout_files: {p!r} matches no source or file of the pool")
+    contaminated: set[str] = set()
+    if patterns and len(rejects):
+        for f, reason, dup_of in zip(reject_files, rejects["reason"], rejects["duplicate_of"]):
+            base = os.path.basename(f)
+            if reason == "duplicate" and isinstance(dup_of, str) and (
+                    _matches(base, patterns) or _matches(os.path.splitext(base)[0], patterns)):
+                contaminated.add(dup_of)
+    bench_ids = set(pool.loc[is_bench, "id"])
+    contaminated -= bench_ids
+    rest = pool[~is_bench & ~pool["id"].isin(contaminated)]
+    if toy:
+        test_mask = rest["source"] == TOY_SOURCES["test"]
+        test_ids = set(rest.loc[test_mask, "id"])
+    elif test_size:
+        _, test = dev_split(rest, test_size, seed=derived_seed(seed, "test"))
+        test_ids = set(test)
+    else:
+        test_ids = set()
+    kept = rest[~rest["id"].isin(test_ids)].reset_index(drop=True)
+    heldout = pd.concat(
+        [pool[pool["id"].isin(test_ids)].assign(split="test"), pool[pool["id"].isin(bench_ids)].assign(split="benchmark")],
+        ignore_index=True,
+    ).sort_values(["split", "id"], kind="stable").reset_index(drop=True)
+    ledger = {
+        "holdout_files": patterns,
+        "test": len(test_ids),
+        "benchmark": len(bench_ids),
+        "benchmark_by_source": {k: int(v) for k, v in sorted(pool.loc[is_bench, "source"].value_counts().items())},
+        "dropped_contaminated": len(contaminated),
+        "dropped_contaminated_ids": sorted(contaminated),
+        "pool_after_holdout": int(len(kept)),
+    }
+    return kept, heldout, ledger
+
+
+def toy_dev_ids(pool: pd.DataFrame) -> list[str]:
+    """The dev ids of a toy pool: its rows of source ``toy_dev`` (generated
+    from the clean generator), sorted."""
+    _check_pool(pool)
+    return sorted(pool.loc[pool["source"] == TOY_SOURCES["dev"], "id"].astype(str))
+
+
+
+
+def heldout_summary(heldout: pd.DataFrame, candidate_ids, dev_ids) -> dict:
+    """Counts of the held-out test and benchmark rows per domain (and per
+    source for the benchmarks). Checks that no held-out id is a candidate or
+    a dev id, and that test and benchmark are disjoint."""
+    ids = {s: set(heldout.loc[heldout["split"] == s, "id"]) for s in ("test", "benchmark")}
+    for name, other in (("candidates", set(candidate_ids)), ("dev", set(dev_ids))):
+        for s, held in ids.items():
+            if held & other:
+                raise ValueError(f"{len(held & other)} {s} ids are also {name}")
+    if ids["test"] & ids["benchmark"]:
+        raise ValueError(f"{len(ids['test'] & ids['benchmark'])} ids are both test and benchmark")
+
+    def by(split_name: str, col: str) -> dict[str, int]:
+        rows = heldout[heldout["split"] == split_name]
+        return {k: int(v) for k, v in sorted(rows[col].value_counts().items())}
+
+    return {
+        "n_test": len(ids["test"]),
+        "n_benchmark": len(ids["benchmark"]),
+        "test_domains": by("test", "domain"),
+        "benchmark_domains": by("benchmark", "domain"),
+        "benchmark_sources": by("benchmark", "source"),
+    }
+
+
+def write_heldout(heldout: pd.DataFrame, path) -> None:
+    """Write the held-out rows as Parquet: the pool table's fixed schema
+    (:func:`ila.pool.ingest.pool_arrow_table`) plus ``split``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ila.io import atomic_path
+    from ila.pool.ingest import POOL_COLUMNS, pool_arrow_table
+
+    table = pool_arrow_table(heldout[POOL_COLUMNS]).append_column("split", pa.array(heldout["split"].tolist(), pa.string()))
+    with atomic_path(path) as tmp:
+        pq.write_table(table.replace_schema_metadata(None), tmp, compression="zstd")
+
+
+__all__ = ["allocate_dev", "dev_split", "heldout_summary", "hold_out", "resolve_dev_size", "split_summary", "toy_dev_ids", "write_heldout"]
