@@ -100,19 +100,52 @@ def scaling_notes():
             "deita ran with the offline ProxyScorer, a stand-in that is NOT Deita: complexity = "
             f"{d['complexity_feature']}, quality = {d['quality_feature']} (percentile ranks on Deita's 1-6 scale)."
         )
-    if config["pool"]["source"] != "toy":
-        notes.append("accuracy is not measured on this pool (no checkable answers): null, not 0.")
+    if config["pool"]["source"] == "toy":
+        notes.append("the pool is the project's toy generator (a stand-in for a real instruction pool); "
+                     "test loss and the multiple-choice benchmark are on clean held-out toy problems.")
+    else:
+        notes.append("task accuracy and the multiple-choice benchmark are not measured on this pool (no checkable "
+                     "answers): null, not 0; the held-out benchmarks are judged by the loss of their reference answers.")
     return notes
 
 
+def scaling_metrics():
+    """The metrics the scaling summary reports, the primary one first."""
+    primary = config["scaling"]["metric"]
+    rest = ["test_loss", "mc_accuracy", "answer_loss", "benchmark_loss", "accuracy"]
+    return [primary] + [m for m in rest if m != primary]
+
+
 def toy_eval_input():
-    """The held-out toy problems for task accuracy (toy pools only)."""
-    return [f"{RESULTS}/scaling/eval_set.jsonl"] if config["pool"]["source"] == "toy" else []
+    """The held-out toy problems for exact-match accuracy by greedy
+    generation, a diagnostic (toy pools with scaling.eval_per_family > 0)."""
+    toy = config["pool"]["source"] == "toy"
+    return [f"{RESULTS}/scaling/eval_set.jsonl"] if toy and config["scaling"]["eval_per_family"] > 0 else []
+
+
+def toy_mc_input():
+    """The toy task benchmark as 4-way multiple-choice items (toy pools)."""
+    toy = config["pool"]["source"] == "toy"
+    return [f"{RESULTS}/scaling/eval_mc.jsonl"] if toy and config["split"]["benchmark_per_family"] > 0 else []
+
+
+def scaling_eval_sets():
+    """Held-out sets whose response loss every scaling run reports: the test
+    set, and on real pools the held-out benchmarks (loss on their reference
+    answers, per benchmark). Toy benchmarks are scored as multiple choice."""
+    sets = ["test"] if config["split"]["test_size"] > 0 else []
+    if config["pool"]["source"] != "toy" and config["split"]["holdout_files"]:
+        sets.append("benchmark")
+    if not sets:
+        raise ValueError("scaling.enabled needs a held-out set to judge on: set split.test_size > 0 "
+                         "or split.holdout_files")
+    return sets
 
 
 def scaling_outputs():
     out = [
         f"{RESULTS}/tables/scaling.csv",
+        f"{RESULTS}/tables/scaling_timings.csv",
         f"{RESULTS}/tables/scaling_summary.json",
         f"{RESULTS}/tables/scaling.md",
     ]
@@ -125,6 +158,7 @@ def final_outputs():
     out = [
         f"{RESULTS}/pool/ledger.json",
         f"{RESULTS}/pool/split.json",
+        f"{RESULTS}/pool/heldout.json",
         f"{RESULTS}/tables/examples.parquet",
         f"{RESULTS}/figures/landscape.png",
         f"{RESULTS}/figures/landscape.pdf",
@@ -230,6 +264,7 @@ def scaling_runs(names):
             "staging": f"{RESULTS}/checkpoints/scaling/{method}/{key}",
             "model_dir": f"{RESULTS}/scaling/models/{method}/{key}" if keep else None,
             "generations": f"{RESULTS}/scaling/runs/{method}/{key}.generations.jsonl" if toy_eval_input() else None,
+            "mc_scores": f"{RESULTS}/scaling/runs/{method}/{key}.mc.jsonl" if toy_mc_input() else None,
             "fields": {"method": method, "key": key, "run_seed": seed, "accuracy": None},
         })
     return out

@@ -56,12 +56,9 @@ rule ingest:
 rule split_dev:
     input:
         pool=rules.ingest.output.pool,
-        heldout=rules.ingest.output.heldout,
     output:
         candidates=f"{RESULTS}/pool/candidate_ids.txt",
         dev=f"{RESULTS}/pool/dev_ids.txt",
-        test=f"{RESULTS}/pool/test_ids.txt",
-        benchmark=f"{RESULTS}/pool/benchmark_ids.txt",
         summary=f"{RESULTS}/pool/split.json",
     params:
         toy=config["pool"]["source"] == "toy",
@@ -74,3 +71,23 @@ rule split_dev:
         "../envs/data.yaml"
     script:
         "../scripts/split_dev.py"
+
+
+# The test and benchmark ids, checked disjoint from candidates and dev. Only
+# the final evaluation of the scaling study reads them: no selection,
+# calibration or regression rule has them upstream (tested on the DAG).
+rule heldout_ids:
+    input:
+        heldout=rules.ingest.output.heldout,
+        candidates=rules.split_dev.output.candidates,
+        dev=rules.split_dev.output.dev,
+    output:
+        test=f"{RESULTS}/pool/test_ids.txt",
+        benchmark=f"{RESULTS}/pool/benchmark_ids.txt",
+        summary=f"{RESULTS}/pool/heldout.json",
+    log:
+        f"{LOGS}/heldout_ids.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/heldout_ids.py"

@@ -44,6 +44,7 @@ for _group, _subsets in regression_groups().items():
             runs=[f"{RESULTS}/regression/runs/{s}.json" for s in _subsets],
         params:
             kind="study",
+            eval_sets=["dev"],
             recipe=finetune_recipe(),
             prompt=config["model"]["prompt"],
             clip=config["regression"]["clip"],

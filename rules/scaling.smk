@@ -35,14 +35,19 @@ for _group, _names in scaling_groups().items():
             base=rules.base_model.output[0],
             base_files=base_model_dir(),
             pool=rules.ingest.output.pool,
-            dev=rules.split_dev.output.dev,
+            heldout=rules.ingest.output.heldout,
+            test=rules.heldout_ids.output.test,
+            benchmark=rules.heldout_ids.output.benchmark,
+            mc_items=toy_mc_input(),
             problems=toy_eval_input(),
         output:
             runs=[r["metrics"] for r in _runs],
             models=[directory(r["model_dir"]) for r in _runs] if benchmarks_enabled() else [],
             generations=[r["generations"] for r in _runs] if toy_eval_input() else [],
+            mc=[r["mc_scores"] for r in _runs] if toy_mc_input() else [],
         params:
             kind="study",
+            eval_sets=scaling_eval_sets(),
             recipe=finetune_recipe(),
             prompt=config["model"]["prompt"],
             clip=config["scaling"]["clip"],
@@ -75,7 +80,8 @@ rule scaling_table:
             f"{RESULTS}/scaling/runs/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
         ),
     output:
-        f"{RESULTS}/tables/scaling.csv",
+        table=f"{RESULTS}/tables/scaling.csv",
+        timings=f"{RESULTS}/tables/scaling_timings.csv",
     log:
         f"{LOGS}/scaling_table.log",
     conda:
@@ -86,7 +92,7 @@ rule scaling_table:
 
 rule scaling_summary:
     input:
-        table=rules.scaling_table.output[0],
+        table=rules.scaling_table.output.table,
     output:
         summary=report(
             f"{RESULTS}/tables/scaling_summary.json",
@@ -96,11 +102,11 @@ rule scaling_summary:
         ),
         markdown=f"{RESULTS}/tables/scaling.md",
     params:
-        metric=config["scaling"]["metric"],
-        reference=config["scaling"]["reference"],
+        metrics=scaling_metrics(),
         baseline=config["scaling"]["baseline"],
         fixed_budget=scaling_fixed_budget(),
         notes=scaling_notes(),
+        predictions=config["scaling"]["predictions"],
     log:
         f"{LOGS}/scaling_summary.log",
     conda:
@@ -111,7 +117,7 @@ rule scaling_summary:
 
 rule scaling_figures:
     input:
-        table=rules.scaling_table.output[0],
+        table=rules.scaling_table.output.table,
     output:
         budget=report(
             f"{RESULTS}/figures/scaling_budget.png",

@@ -1,5 +1,4 @@
-"""Hold out a dev set stratified by domain (toy: the generated dev rows), and
-list the test and benchmark ids held out by the ingest."""
+"""Hold out a dev set stratified by domain (toy: the generated dev rows); the rest are candidates."""
 from ila.workflow import start
 
 log = start(snakemake)  # noqa: F821
@@ -8,7 +7,6 @@ from ila.pool import split  # noqa: E402
 
 p = snakemake.params  # noqa: F821
 pool = io.read_parquet(snakemake.input.pool, columns=["id", "domain", "source"])  # noqa: F821
-heldout = io.read_parquet(snakemake.input.heldout, columns=["id", "domain", "source", "split"])  # noqa: F821
 if p.toy:
     dev = split.toy_dev_ids(pool)
     dev_set = set(dev)
@@ -16,14 +14,8 @@ if p.toy:
 else:
     dev_size = int(p.dev_size) if p.dev_size >= 1 else float(p.dev_size)
     candidates, dev = split.dev_split(pool, dev_size, seed=p.seed, max_per_domain=p.max_per_domain)
-test = sorted(heldout.loc[heldout["split"] == "test", "id"])
-benchmark = sorted(heldout.loc[heldout["split"] == "benchmark", "id"])
 out = snakemake.output  # noqa: F821
 io.write_ids(out.candidates, candidates)
 io.write_ids(out.dev, dev)
-io.write_ids(out.test, test)
-io.write_ids(out.benchmark, benchmark)
-summary = split.split_summary(pool, candidates, dev)
-summary.update(split.heldout_summary(heldout, candidates, dev))
-io.write_json(out.summary, summary)
-log.info("split: %d candidates, %d dev, %d test, %d benchmark", len(candidates), len(dev), len(test), len(benchmark))
+io.write_json(out.summary, split.split_summary(pool, candidates, dev))
+log.info("split: %d candidates, %d dev", len(candidates), len(dev))

@@ -52,7 +52,9 @@ def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str]) -> dict:
         "kind": spec.kind,
         "base": spec.base,
         "pool_sha256": io.sha256_file(spec.pool),
-        "dev_sha256": io.sha256_file(spec.dev_ids) if spec.dev_ids else None,
+        "heldout_sha256": io.sha256_file(spec.heldout) if spec.heldout else None,
+        "eval_sets": {k: io.sha256_file(v) for k, v in sorted(spec.eval_sets.items())},
+        "mc_sha256": io.sha256_file(spec.mc_items) if spec.mc_items else None,
         "problems_sha256": io.sha256_file(spec.problems) if spec.problems else None,
         "settings": spec.to_json(),
     }
@@ -82,6 +84,7 @@ def _staged(run: RunSpec) -> dict[str, str]:
         "metrics": os.path.join(run.staging, "metrics.json"),
         "model": os.path.join(run.staging, "model"),
         "generations": os.path.join(run.staging, "generations.jsonl"),
+        "mc": os.path.join(run.staging, "mc.jsonl"),
         "trainer": os.path.join(run.staging, "trainer"),
         "finished": os.path.join(run.staging, FINISHED),
     }
@@ -99,15 +102,17 @@ def _finished(run: RunSpec, fp: dict) -> dict | None:
         return None
     if run.generations and not os.path.isfile(paths["generations"]):
         return None
+    if run.mc_scores and not os.path.isfile(paths["mc"]):
+        return None
     log.info("%s: finished by an earlier attempt; kept as it is", run.name)
     return io.read_json(paths["metrics"])
 
 
-def _study_metrics(train: dict, dev: dict, clip: float | None, seed: int) -> dict:
-    """A study run's metrics. train_loss is the Trainer's mean training loss:
-    after a resume from a checkpoint, the mean over the resumed steps only
-    (every other metric equals the uninterrupted run's)."""
-    out = {
+def _train_metrics(train: dict, seed: int) -> dict:
+    """A study run's training facts. train_loss is the Trainer's mean
+    training loss: after a resume from a checkpoint, the mean over the
+    resumed steps only (every other metric equals the uninterrupted run's)."""
+    return {
         "seed": seed,
         "train_examples": train["examples"],
         "train_ids_sha256": train["train_ids_sha256"],
@@ -119,16 +124,23 @@ def _study_metrics(train: dict, dev: dict, clip: float | None, seed: int) -> dic
         "untrainable": len(train["untrainable_ids"]),
         "truncated": len(train["truncated_ids"]),
         "train_seconds": train["seconds"],
-        "dev_loss": dev["token_mean"],
-        "dev_loss_domain_mean": dev["domain_mean"],
-        "dev_loss_example_mean": dev["example_mean"],
-        "dev_per_domain": dev["per_domain"],
-        "dev_examples": dev["n_examples"],
-        "dev_unscorable": dev["n_unscorable"],
         "resumed": train["resumed_from"] is not None,
     }
+
+
+def _loss_metrics(name: str, losses: dict, clip: float | None) -> dict:
+    """One evaluation set's response losses as ``<name>_loss`` (token mean)
+    and friends (see :func:`ila.lm.scoring.summarize_dev_losses`)."""
+    out = {
+        f"{name}_loss": losses["token_mean"],
+        f"{name}_loss_domain_mean": losses["domain_mean"],
+        f"{name}_loss_example_mean": losses["example_mean"],
+        f"{name}_per_domain": losses["per_domain"],
+        f"{name}_examples": losses["n_examples"],
+        f"{name}_unscorable": losses["n_unscorable"],
+    }
     if clip is not None:
-        out["dev_loss_clipped"] = dev["example_mean_clipped"]
+        out[f"{name}_loss_clipped"] = losses["example_mean_clipped"]
         out["clip"] = clip
     return out
 
@@ -147,12 +159,22 @@ class _Shared:
         self.tokenizer = AutoTokenizer.from_pretrained(spec.base)
         self.model = AutoModelForCausalLM.from_pretrained(spec.base, dtype=torch.float32)
         self.pool = io.read_parquet(spec.pool)
-        self.dev = self.dev_tokens = None
-        if spec.dev_ids:
-            self.dev = rec.to_records(rec.rows_by_id(self.pool, io.read_ids(spec.dev_ids), "pool"))
-            self.dev_tokens = tokenize_records(
-                self.dev, self.tokenizer, spec.template, spec.settings.max_length, condition_on_prompt=True
-            )
+        rows = self.pool
+        if spec.heldout:
+            import pandas as pd
+
+            rows = pd.concat([self.pool, io.read_parquet(spec.heldout)], ignore_index=True)
+        self.evals = {}
+        for name, path in sorted(spec.eval_sets.items()):
+            records = rec.to_records(rec.rows_by_id(rows, io.read_ids(path), f"pool or held-out rows ({name})"))
+            tokens = tokenize_records(records, self.tokenizer, spec.template, spec.settings.max_length,
+                                      condition_on_prompt=True)
+            self.evals[name] = (records, tokens)
+        self.mc_items = None
+        if spec.mc_items:
+            from ila.mc import read_items
+
+            self.mc_items = read_items(spec.mc_items)
         self.problems = io.read_jsonl(spec.problems) if spec.problems else None
         self.seconds = time.perf_counter() - t0
 
@@ -177,13 +199,24 @@ def _train(spec: GroupSpec, run: RunSpec, shared: _Shared, train_rows: list[dict
 
 
 def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: dict, train_ids: list[str]) -> dict:
-    """Dev loss and task accuracy of the tuned model in memory (rank 0)."""
+    """Losses on the evaluation sets and the task benchmark of the tuned
+    model in memory (rank 0)."""
     from ila.lm.scoring import dev_loss
 
     model = trainer.model
-    dev = dev_loss(model, shared.tokenizer, shared.dev, spec.template, spec.settings.max_length,
-                   spec.eval_batch_size, spec.device, spec.clip, tokenized=shared.dev_tokens)
-    metrics = _study_metrics(train, dev, spec.clip, run.seed)
+    metrics = _train_metrics(train, run.seed)
+    for name, (records, tokens) in shared.evals.items():
+        losses = dev_loss(model, shared.tokenizer, records, spec.template, spec.settings.max_length,
+                          spec.eval_batch_size, spec.device, spec.clip, tokenized=tokens)
+        metrics.update(_loss_metrics(name, losses, spec.clip))
+    if shared.mc_items is not None:
+        from ila import mc
+
+        frame = mc.score_items(model, shared.tokenizer, shared.mc_items, spec.eval_batch_size, spec.device,
+                               add_bos_token=shared.tokenizer.bos_token_id is not None,
+                               max_length=spec.settings.max_length)
+        metrics["mc"] = mc.summarize(frame)
+        io.write_jsonl(_staged(run)["mc"], frame.to_dict("records"))
     metrics.update(run.fields)
     metrics["ids_sha256"] = io.sha256_ids(train_ids)  # the selection as given, before untrainable rows
     if shared.problems is not None:
@@ -199,7 +232,9 @@ def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: di
         io.write_jsonl(_staged(run)["generations"], rows)
         log.info("%s: accuracy %.3f (%d/%d, %d without an answer)", run.name, score["accuracy"], score["correct"],
                  score["n"], score["no_answer"])
-    log.info("%s: trained on %d examples: dev loss %.4f", run.name, metrics["train_examples"], metrics["dev_loss"])
+    losses = ", ".join(f"{k} {metrics[f'{k}_loss']:.4f}" for k in shared.evals)
+    mc_part = f", multiple choice {metrics['mc']['mc_accuracy']:.3f}" if "mc" in metrics else ""
+    log.info("%s: trained on %d examples: %s%s", run.name, metrics["train_examples"], losses, mc_part)
     return metrics
 
 
@@ -242,9 +277,10 @@ def _publish(run: RunSpec) -> None:
             shutil.rmtree(run.model_dir)
         os.makedirs(os.path.dirname(os.path.abspath(run.model_dir)), exist_ok=True)
         os.rename(paths["model"], run.model_dir)
-    if run.generations:
-        os.makedirs(os.path.dirname(os.path.abspath(run.generations)), exist_ok=True)
-        shutil.copyfile(paths["generations"], run.generations)
+    for what, target in (("generations", run.generations), ("mc", run.mc_scores)):
+        if target:
+            os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+            shutil.copyfile(paths[what], target)
     io.write_json(run.metrics, io.read_json(paths["metrics"]))
 
 

@@ -25,7 +25,8 @@ class RunSpec:
     ids: file of the training ids, one per line; seed: training seed;
     metrics: the run's metrics JSON (an output); model_dir: where the tuned
     model is saved (an output), or None; generations: the task answers JSONL
-    (an output) when the group has a task set; staging: a folder outside the
+    (an output) when the group has task problems; mc_scores: the per-item
+    multiple-choice scores JSONL (an output) when it has a benchmark; staging: a folder outside the
     job's outputs where the run's checkpoints and finished results wait
     until the whole group is done, so a killed job keeps them; fields:
     extra entries of the metrics file (e.g. subset, method, key)."""
@@ -37,6 +38,7 @@ class RunSpec:
     staging: str
     model_dir: str | None = None
     generations: str | None = None
+    mc_scores: str | None = None
     fields: dict = field(default_factory=dict)
 
 
@@ -45,13 +47,17 @@ class GroupSpec:
     """Everything the runs of a group share.
 
     kind: "warmup" (train and save the model; metrics are the training
-    metrics) or "study" (train, then score the dev set and, with
-    ``problems``, the task set); base: the base model's name or folder;
-    pool: the pool table (training and dev rows are joined by id);
-    dev_ids: file of the dev ids (study); settings, template: the recipe;
-    clip: dev loss clip; eval_batch_size: batch of every evaluation;
-    problems: task problems JSONL; max_new_tokens and generate_batch_size:
-    greedy generation of the task answers."""
+    metrics) or "study" (train, then score the evaluation sets and the
+    task benchmark); base: the base model's name or folder; pool: the pool
+    table (training and dev rows are joined by id); heldout: the held-out
+    table (test rows), or None; eval_sets: {name: ids file} of the sets
+    whose response loss each run reports as ``<name>_loss`` and friends
+    (regression: dev; scaling: test); settings, template: the recipe;
+    clip: loss clip of ``<name>_loss_clipped``; eval_batch_size: batch of
+    every loss evaluation; mc_items: the multiple-choice benchmark JSONL
+    (:mod:`ila.mc`), or None; problems: task problems JSONL for exact match
+    by greedy generation (a diagnostic), or None; max_new_tokens and
+    generate_batch_size: that generation."""
 
     kind: str
     base: str
@@ -60,9 +66,11 @@ class GroupSpec:
     template: PromptTemplate
     runs: tuple[RunSpec, ...]
     device: str = "cpu"
-    dev_ids: str | None = None
+    heldout: str | None = None
+    eval_sets: dict = field(default_factory=dict)
     clip: float | None = None
     eval_batch_size: int = 16
+    mc_items: str | None = None
     problems: str | None = None
     max_new_tokens: int = 64
     generate_batch_size: int = 32
@@ -75,8 +83,8 @@ class GroupSpec:
         names = [r.name for r in self.runs]
         if len(set(names)) != len(names):
             raise ValueError(f"run names repeat in a group: {names}")
-        if self.kind == "study" and not self.dev_ids:
-            raise ValueError("a study group needs dev_ids")
+        if self.kind == "study" and not self.eval_sets:
+            raise ValueError("a study group needs at least one evaluation set")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

@@ -22,11 +22,13 @@ Pieces, in the order the workflow uses them:
   :func:`summary_markdown`, :func:`plot_budget`, :func:`plot_pool`,
   :func:`plot_selection`).
 
-Seeds: the pool order uses the master seed (so every replicate sees the same
-nested pools); a selection uses :func:`selection_seed` (master seed,
-replicate seed), the same for every method, fraction and budget, so random
-selections at growing budgets are nested; a fine-tune uses
-``derived_seed(master, "scaling", method, fraction, budget, replicate)``.
+Seeds: a replicate re-draws everything random: its nested pool order
+(:func:`pool_order_seed`), the draws and tie-breaks of every selection
+(:func:`selection_seed`, the same for every method, fraction and budget, so
+random selections at growing budgets are nested) and every training seed
+(``derived_seed(master, "scaling", method, fraction, budget, replicate)``).
+A deterministic selector (round-robin top-RID) still picks the same set at
+the largest pool in every replicate; only its training seed differs there.
 """
 
 from .figures import plot_budget, plot_pool, plot_selection
@@ -39,20 +41,26 @@ from .grid import (
     grid,
     parse_key,
     pool_members,
+    pool_order_seed,
     pool_ranks,
     pool_size,
     run_seed,
     selection_seed,
 )
 from .selections import TEXT_COLUMNS, candidate_table, select_grid, selection_record
-from .summary import LOWER_IS_BETTER, summarize, summary_markdown
-from .table import DEV_COLUMNS, LEADING, scaling_table
+from .summary import LOWER_IS_BETTER, check_predictions, outcome, summarize, summary_markdown
+from .table import LEADING, MC_COLUMNS, TEST_COLUMNS, TIMING_COLUMNS, scaling_table, timing_table
 
 __all__ = [
     "POOL_ORDER_SALT",
     "TEXT_COLUMNS",
     "LOWER_IS_BETTER",
-    "DEV_COLUMNS",
+    "TEST_COLUMNS",
+    "MC_COLUMNS",
+    "TIMING_COLUMNS",
+    "timing_table",
+    "check_predictions",
+    "outcome",
     "LEADING",
     "GRID_DESIGNS",
     "GridPoint",
@@ -63,6 +71,7 @@ __all__ = [
     "pool_ranks",
     "pool_size",
     "pool_members",
+    "pool_order_seed",
     "candidate_table",
     "selection_seed",
     "run_seed",

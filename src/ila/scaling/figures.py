@@ -6,14 +6,16 @@ from typing import Sequence
 
 import pandas as pd
 
-from .summary import _num
-
+from ila.stats import mean_ci
 
 _LABELS = {
-    "dev_loss": "dev loss (nats / response token)",
-    "dev_loss_domain_mean": "dev loss, mean of domains",
-    "dev_loss_example_mean": "dev loss, mean of examples",
-    "dev_loss_clipped": "dev loss, clipped example mean",
+    "test_loss": "test loss (nats / response token)",
+    "test_loss_domain_mean": "test loss, mean of domains",
+    "test_loss_example_mean": "test loss, mean of examples",
+    "test_loss_clipped": "test loss, clipped example mean",
+    "mc_accuracy": "benchmark accuracy (4-way multiple choice)",
+    "answer_loss": "benchmark answer-line loss (nats / token)",
+    "benchmark_loss": "held-out benchmark loss (nats / token)",
     "accuracy": "task accuracy (exact match)",
     "coverage_occupied": "coverage (share of occupied cells)",
     "mean_RID": "mean RID of the selection",
@@ -33,14 +35,22 @@ def _curves(ax, table: pd.DataFrame, x: str, y: str, reference: str, logx: bool 
     methods = sorted(table["method"].unique())
     styles = _style(methods, reference)
     for m in [m for m in methods if m != reference] + ([reference] if reference in methods else []):
-        g = table[table["method"] == m].groupby(x)[y]
-        mean, lo, hi = g.mean(), g.min(), g.max()
-        if mean.dropna().empty:
+        rows = table[table["method"] == m]
+        xs, mean, lo, hi = [], [], [], []
+        for xv, g in rows.groupby(x, sort=True):
+            ci = mean_ci(pd.to_numeric(g[y], errors="coerce"))
+            if ci["n"] == 0:
+                continue
+            xs.append(xv)
+            mean.append(ci["mean"])
+            lo.append(ci["ci_low"] if ci["n"] > 1 else ci["mean"])
+            hi.append(ci["ci_high"] if ci["n"] > 1 else ci["mean"])
+        if not xs:
             continue
         st = styles[m]
-        ax.plot(mean.index, mean.to_numpy(), label=m, **st)
-        if (hi - lo).fillna(0).max() > 0:
-            ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), color=st["color"], alpha=0.12, lw=0)
+        ax.plot(xs, mean, label=m, **st)
+        if max(h - lw for h, lw in zip(hi, lo)) > 0:  # the 95% t interval of the mean over replicates
+            ax.fill_between(xs, lo, hi, color=st["color"], alpha=0.12, lw=0)
     if logx:
         ax.set_xscale("log", base=2)
         xs = sorted(table[x].unique())
@@ -49,19 +59,23 @@ def _curves(ax, table: pd.DataFrame, x: str, y: str, reference: str, logx: bool 
         ax.minorticks_off()
     ax.set_ylabel(_LABELS.get(y, y))
     ax.grid(alpha=0.3, lw=0.5)
-    if y == "accuracy":
-        top = table[y].map(_num).max()
-        ax.set_ylim(-0.02, max(0.1, 1.15 * top) if pd.notna(top) else 0.1)
+    if y in ("accuracy", "mc_accuracy"):
+        top = pd.to_numeric(table[y], errors="coerce").max()
+        ax.set_ylim(-0.02, min(1.02, max(0.1, 1.15 * top)) if pd.notna(top) else 0.1)
+    if y == "mc_accuracy" and "mc_chance" in table.columns:
+        chance = pd.to_numeric(table["mc_chance"], errors="coerce").mean()
+        if pd.notna(chance):
+            ax.axhline(chance, color="0.4", lw=0.8, ls=":", zorder=0, label="chance")
 
 
-def _has_accuracy(table: pd.DataFrame) -> bool:
-    return "accuracy" in table.columns and table["accuracy"].map(_num).notna().any()
+def _measured(table: pd.DataFrame, column: str) -> bool:
+    return column in table.columns and pd.to_numeric(table[column], errors="coerce").notna().any()
 
 
 def plot_budget(table: pd.DataFrame, metric: str, reference: str, png, pdf, dpi: int = 150) -> None:
     """Score against budget at the largest pool, one line per method (mean
-    over seeds, band = min..max); a second panel with task accuracy when it
-    was measured."""
+    over replicates, band = its 95% t interval); a second panel with the
+    benchmark accuracy when it was measured."""
     top = table["pool_fraction"].max()
     sub = table[table["pool_fraction"] == top]
     title = f"Score vs budget, pool of {int(sub['pool_size'].max())} candidates"
@@ -70,7 +84,8 @@ def plot_budget(table: pd.DataFrame, metric: str, reference: str, png, pdf, dpi:
 
 def plot_pool(table: pd.DataFrame, metric: str, reference: str, budget: int, png, pdf, dpi: int = 150) -> None:
     """Accelerated scaling: score against pool size at the fixed budget, one
-    line per method; accuracy as a second panel when measured."""
+    line per method (mean, 95% t interval); benchmark accuracy as a second
+    panel when measured."""
     sub = table[table["budget"] == budget]
     if sub["pool_size"].nunique() < 1:
         raise ValueError(f"no runs at budget {budget}")
@@ -79,11 +94,13 @@ def plot_pool(table: pd.DataFrame, metric: str, reference: str, budget: int, png
 
 
 def _score_panels(sub, metric, reference, x, xlabel, title, png, pdf, dpi) -> None:
-    """One panel of `metric` against `x` per method (accuracy as a second
-    panel when measured), saved as PNG + PDF."""
+    """One panel of `metric` against `x` per method (the multiple-choice
+    benchmark accuracy, else exact match, as a second panel when measured),
+    saved as PNG + PDF."""
     from ila.figures import plt, save
 
-    panels = [metric] + (["accuracy"] if _has_accuracy(sub) else [])
+    second = next((c for c in ("mc_accuracy", "accuracy") if c != metric and _measured(sub, c)), None)
+    panels = [metric] + ([second] if second else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
     for ax, y in zip(axes[0], panels):
         _curves(ax, sub, x, y, reference)

@@ -130,14 +130,18 @@ def pool_size(n_candidates: int, fraction: float) -> int:
     return max(1, int(math.floor(float(fraction) * n_candidates + 0.5)))
 
 
-def pool_members(candidates: pd.DataFrame, fraction: float) -> pd.DataFrame:
-    """Rows of ``candidates`` (with a ``pool_rank`` column) in pool fraction
-    ``fraction``: pool_rank < pool_size(N, fraction)."""
-    if "pool_rank" not in candidates.columns:
-        raise ValueError("candidates need a 'pool_rank' column (see pool_ranks)")
+def pool_members(candidates: pd.DataFrame, fraction: float, master_seed: int, replicate: int) -> pd.DataFrame:
+    """Rows of ``candidates`` in pool fraction ``fraction`` of a replicate:
+    the first pool_size(N, fraction) of its pool order (:func:`pool_order_seed`)."""
+    ranks = pool_ranks(candidates["id"].tolist(), pool_order_seed(master_seed, replicate))
     size = pool_size(len(candidates), fraction)
-    return candidates[candidates["pool_rank"].to_numpy() < size]
+    return candidates[ranks.loc[candidates["id"]].to_numpy() < size]
 
+
+def pool_order_seed(master_seed: int, replicate: int) -> int:
+    """Seed of a replicate's nested pool order: every replicate draws its own
+    sub-pools (nested within the replicate), the same for every method."""
+    return rec.derived_seed(master_seed, "pool_order", replicate)
 
 
 def selection_seed(master_seed: int, replicate: int) -> int:
@@ -150,3 +154,25 @@ def run_seed(master_seed: int, method: str, point: GridPoint) -> int:
     """Training seed of one fine-tune of the study."""
     return rec.derived_seed(master_seed, "scaling", method, fraction_label(point.fraction), point.budget, point.seed)
 
+
+
+def check_config(config: dict) -> None:
+    """Scaling settings that cannot run together, rejected before any job
+    (ValueError naming the keys): the grid itself, the exact-match problems
+    within the benchmark, the baseline and every prediction's methods among
+    selection.methods."""
+    sc = config["scaling"]
+    if not sc.get("enabled", True):
+        return
+    grid(sc["pool_fractions"], sc["budgets"], sc["fixed_budget"], sc["seeds"], sc["grid"])
+    methods = list(config["selection"]["methods"])
+    if sc["baseline"] not in methods:
+        raise ValueError(f"scaling.baseline {sc['baseline']!r} is not in selection.methods {methods}")
+    per_family = config["split"].get("benchmark_per_family", 0)
+    if config["pool"]["source"] == "toy" and sc["eval_per_family"] > per_family:
+        raise ValueError(f"scaling.eval_per_family ({sc['eval_per_family']}) exceeds split.benchmark_per_family "
+                         f"({per_family}): the exact-match problems are drawn from the benchmark")
+    for p in sc.get("predictions", []):
+        for key in ("method", "reference"):
+            if p.get(key) is not None and p[key] not in methods:
+                raise ValueError(f"scaling.predictions[{p['id']}].{key} {p[key]!r} is not in selection.methods {methods}")

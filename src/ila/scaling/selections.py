@@ -9,7 +9,7 @@ import pandas as pd
 
 from ila import records as rec
 
-from .grid import GridPoint, fraction_label, pool_ranks, pool_size, selection_seed
+from .grid import GridPoint, fraction_label, pool_order_seed, pool_ranks, pool_size, selection_seed
 
 TEXT_COLUMNS = ("instruction", "input", "output")
 
@@ -24,7 +24,8 @@ def candidate_table(
 ) -> tuple[pd.DataFrame, dict]:
     """The selection candidates: every row of the per-example table, joined
     by id with the pool's instruction, input and output, with its
-    ``pool_rank``; sorted by id.
+    sorted by id (each replicate draws its nested pools from these, see
+    :func:`select_grid`).
 
     Ledger: pool rows = dev + non-dev; non-dev = warm-up I0 + candidates +
     not_scored (non-dev examples outside I0 missing from the per-example
@@ -47,8 +48,6 @@ def candidate_table(
     text = rec.rows_by_id(pool, list(ex_ids), "pool")[["id", *TEXT_COLUMNS]]
     clash = sorted(set(TEXT_COLUMNS) & set(examples.columns))
     cand = examples.drop(columns=clash).merge(text, on="id", how="left", validate="one_to_one")
-    ranks = pool_ranks(cand["id"].tolist(), seed)
-    cand["pool_rank"] = ranks.loc[cand["id"]].to_numpy()
     cand = cand.sort_values("id", kind="stable").reset_index(drop=True)
     ledger = {
         "pool_rows": int(len(pool)),
@@ -58,7 +57,7 @@ def candidate_table(
         "candidates": int(len(cand)),
         "not_scored": int(len(not_scored)),
         "candidates_without_RID": int(pd.to_numeric(cand["RID"], errors="coerce").isna().sum()) if "RID" in cand else None,
-        "pool_order_seed": int(seed),
+        "master_seed": int(seed),
     }
     if ledger["pool_rows"] != ledger["dev"] + ledger["non_dev"]:
         raise ValueError(f"pool has {ledger['pool_rows']} rows but dev + non-dev = {ledger['dev'] + ledger['non_dev']}")
@@ -90,8 +89,9 @@ def select_grid(
     scores: pd.DataFrame | None = None,
 ) -> list[tuple[GridPoint, Any]]:
     """Select with ``method`` at every grid point: on the candidates of the
-    point's pool fraction, ``budget`` examples, seed
-    :func:`selection_seed` (master, replicate).
+    point's pool fraction in the replicate's own pool order
+    (:func:`pool_order_seed`; nested within a replicate), ``budget``
+    examples, seed :func:`selection_seed` (master, replicate).
 
     ``embeddings``: one row per row of ``candidates`` (aligned by the caller,
     e.g. with :func:`ila.embed.rows_for`); ``scores``: Deita scores (id,
@@ -103,8 +103,12 @@ def select_grid(
     if embeddings is not None and len(embeddings) != len(cand):
         raise ValueError(f"embeddings have {len(embeddings)} rows for {len(cand)} candidates")
     out = []
+    ranks: dict[int, np.ndarray] = {}
     for point in points:
-        mask = cand["pool_rank"].to_numpy() < pool_size(len(cand), point.fraction)
+        if point.seed not in ranks:  # the replicate's own nested pool order
+            order = pool_ranks(cand["id"].tolist(), pool_order_seed(master_seed, point.seed))
+            ranks[point.seed] = order.loc[cand["id"]].to_numpy()
+        mask = ranks[point.seed] < pool_size(len(cand), point.fraction)
         sub = cand[mask]
         emb = embeddings[mask] if embeddings is not None else None
         try:

@@ -1,302 +1,249 @@
-"""The study's summary: per method and point, comparisons with the reference."""
+"""The study's summary, with the intervals of :mod:`ila.stats`.
+
+Per method and grid point: the mean of each metric over the replicates with
+its 95% t interval. Per method and point: the difference to the baseline
+(method - baseline, paired by replicate) with its interval; it *holds* only
+where the interval excludes 0. For accelerated scaling, at the fixed budget:
+the slope of each method's paired margin to the baseline on log2(pool size),
+and the baseline's own slope, with intervals. The predictions written in the
+config before the run are checked against those numbers: each *held*,
+*failed* (the interval lies on the other side, or excludes 0 where no effect
+was predicted) or is *not shown* (the interval includes 0).
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
+from ila import stats
 
-from .table import DEV_COLUMNS
+#: metrics where lower is better (the sign of "better" in the headline)
+LOWER_IS_BETTER = {"test_loss": True, "test_loss_domain_mean": True, "test_loss_example_mean": True,
+                   "test_loss_clipped": True, "answer_loss": True, "gold_loss": True, "benchmark_loss": True,
+                   "mc_accuracy": False, "mc_acc_norm": False, "accuracy": False}
+POINT = ["pool_fraction", "pool_size", "budget"]
+EXPECTATIONS = ("negative", "positive", "zero")
 
-LOWER_IS_BETTER = {c: True for c in DEV_COLUMNS} | {"accuracy": False}
 
-
-def _num(x) -> float | None:
-    if x is None:
+def _finite(x) -> float | None:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
         return None
-    x = float(x)
     return x if math.isfinite(x) else None
 
 
-def _stats(values: Sequence[float]) -> dict | None:
-    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=np.float64)
-    if not len(v):
-        return None
-    return {
-        "mean": float(v.mean()),
-        "std": float(v.std(ddof=1)) if len(v) > 1 else None,
-        "min": float(v.min()),
-        "max": float(v.max()),
-        "n": int(len(v)),
-    }
-
-
-def _compare(ref: pd.Series, other: pd.Series, lower_is_better: bool) -> dict | None:
-    """Paired by seed: diff = reference - other, for the seeds both have."""
-    both = pd.concat([ref.rename("ref"), other.rename("other")], axis=1, join="inner").dropna()
-    if both.empty:
-        return None
-    diff = (both["ref"] - both["other"]).to_numpy(dtype=np.float64)
-    better = diff < 0 if lower_is_better else diff > 0
-    worse = diff > 0 if lower_is_better else diff < 0
-    mean = float(diff.mean())
-    if mean == 0:
-        verdict = "tie"
-    elif (mean < 0) == lower_is_better:
-        verdict = "reference_better"
-    else:
-        verdict = "reference_worse"
-    return {
-        "mean_diff": mean,
-        "diffs": {str(int(s)): float(d) for s, d in zip(both.index, diff)},
-        "min_diff": float(diff.min()),
-        "max_diff": float(diff.max()),
-        "std_diff": float(diff.std(ddof=1)) if len(diff) > 1 else None,
-        "n_seeds": int(len(diff)),
-        "reference_wins": int(better.sum()),
-        "reference_losses": int(worse.sum()),
-        "ties": int(len(diff) - better.sum() - worse.sum()),
-        "verdict": verdict,
-    }
-
-
-def _cell(table: pd.DataFrame, fraction: float, budget: int, metrics: Sequence[str], reference: str) -> dict:
-    sub = table[(table["pool_fraction"] == fraction) & (table["budget"] == budget)]
-    by = {m: g.set_index("seed") for m, g in sub.groupby("method", sort=True)}
-    out: dict[str, Any] = {
-        "pool_fraction": float(fraction),
-        "pool_size": int(sub["pool_size"].iloc[0]),
-        "budget": int(budget),
-        "methods": {},
-        "vs": {},
-    }
-    for m, g in by.items():
-        out["methods"][m] = {k: _stats(g[k].map(_num).tolist()) for k in metrics}
-        out["methods"][m]["coverage_occupied"] = _stats(g["coverage_occupied"].map(_num).tolist())
-        out["methods"][m]["mean_RID"] = _stats(g["mean_RID"].map(_num).tolist())
-    if reference in by:
-        ref = by[reference]
-        for m, g in by.items():
-            if m == reference:
-                continue
-            out["vs"][m] = {
-                k: _compare(ref[k].map(_num), g[k].map(_num), LOWER_IS_BETTER[k]) for k in metrics
-            }
-    ranked = sorted(
-        ((out["methods"][m][metrics[0]]["mean"], m) for m in by if out["methods"][m][metrics[0]] is not None),
-        reverse=not LOWER_IS_BETTER[metrics[0]],
-    )
-    out["rank"] = [m for _, m in ranked]
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for row in frame.to_dict("records"):
+        out.append({k: (_finite(v) if isinstance(v, float) else v) for k, v in row.items()})
     return out
 
 
-def _margin(cell: dict, baseline: str, metric: str) -> float | None:
-    """Reference's improvement over the baseline (positive = reference
-    better) in one cell."""
-    cmp = cell["vs"].get(baseline, {}).get(metric)
-    if cmp is None:
-        return None
-    return -cmp["mean_diff"] if LOWER_IS_BETTER[metric] else cmp["mean_diff"]
+def available_metrics(table: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
+    """The metrics of ``metrics`` the table measured (a column with a value)."""
+    return [m for m in metrics if m in table.columns and pd.to_numeric(table[m], errors="coerce").notna().any()]
 
 
-def _trend(xs: Sequence[float], ys: Sequence[float | None]) -> dict:
-    pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
-    if len(pts) < 2:
-        return {"grows": None, "monotone": None, "change": None, "slope_per_doubling": None}
-    x = np.log2([p[0] for p in pts])
-    y = np.array([p[1] for p in pts], dtype=np.float64)
-    slope = float(np.polyfit(x, y, 1)[0]) if len(set(x)) > 1 else None
-    steps = np.diff(y)
-    return {
-        "grows": bool(y[-1] > y[0]),
-        "monotone": bool((steps > 0).all()),
-        "change": float(y[-1] - y[0]),
-        "slope_per_doubling": slope,
-    }
+def outcome(expect: str, ci_low: float | None, ci_high: float | None) -> str:
+    """held / failed / not shown, for a predicted sign of an interval."""
+    if expect not in EXPECTATIONS:
+        raise ValueError(f"a prediction expects one of {EXPECTATIONS}, got {expect!r}")
+    if ci_low is None or ci_high is None:
+        return "not shown"
+    excludes = ci_low > 0 or ci_high < 0
+    if expect == "zero":
+        return "failed" if excludes else "held"
+    if not excludes:
+        return "not shown"
+    return "held" if (ci_high < 0) == (expect == "negative") else "failed"
 
 
-def summarize(
-    table: pd.DataFrame,
-    metric: str = "dev_loss",
-    reference: str = "ila",
-    baseline: str = "random",
-    fixed_budget: int | None = None,
-    notes: Sequence[str] = (),
-) -> dict:
-    """Does the reference selector (ILA) beat random and each baseline, by
-    how much, and does its margin over ``baseline`` grow with the pool?
+def _largest_pool(table: pd.DataFrame, budget: int) -> dict:
+    sub = table[table["budget"] == budget]
+    top = sub["pool_fraction"].max()
+    row = sub[sub["pool_fraction"] == top].iloc[0]
+    return {"pool_fraction": float(row["pool_fraction"]), "pool_size": int(row["pool_size"]), "budget": int(budget)}
 
-    For every (pool fraction, budget) cell of ``table``
-    (:func:`scaling_table`): each method's mean/std/min/max over seeds of
-    ``metric`` and accuracy, and for each other method the seed-paired
-    difference reference - method (``mean_diff``; lower dev loss and higher
-    accuracy are better; ``verdict`` reference_better / reference_worse /
-    tie on the mean, wins/losses counted per seed). ``by_budget``: the cells
-    at the largest pool fraction. ``pool_scaling``: at ``fixed_budget``
-    (default: the budget present at the most pool fractions, the largest on
-    ties), the reference's margin over ``baseline`` at each pool size
-    (positive = reference better) and whether it grows from the smallest to
-    the largest pool (``grows``), at every step (``monotone``), and its
-    least-squares slope per doubling of the pool; and for every method how
-    much its score improves from the smallest to the largest pool.
-    ``notes``: caveats carried into the summary and its Markdown (e.g. that
-    Deita ran with a proxy scorer)."""
-    if metric not in DEV_COLUMNS:
-        raise ValueError(f"metric must be one of {DEV_COLUMNS}, got {metric!r}")
-    have_acc = "accuracy" in table.columns and table["accuracy"].map(_num).notna().any()
-    metrics = [metric] + (["accuracy"] if have_acc else [])
+
+def check_predictions(predictions: Sequence[dict], differences: pd.DataFrame, slopes: pd.DataFrame,
+                      table: pd.DataFrame, fixed_budget: int) -> list[dict]:
+    """Each prediction with the numbers that decide it and its outcome.
+
+    A prediction: {id, text, kind: difference | slope, method, reference
+    (a method, or null for a slope of the method's own metric), metric,
+    expect: negative | positive | zero}; a difference is read at the
+    largest pool and the fixed budget unless it names pool_fraction and
+    budget."""
+    out = []
+    for p in predictions:
+        kind, metric, method, ref = p["kind"], p["metric"], p["method"], p.get("reference")
+        row = None
+        if kind == "difference":
+            where = {"pool_fraction": p.get("pool_fraction"), "budget": p.get("budget")}
+            if where["pool_fraction"] is None or where["budget"] is None:
+                where = {k: v for k, v in _largest_pool(table, fixed_budget).items() if k != "pool_size"}
+            sel = differences[(differences["method"] == method) & (differences["reference"] == ref)
+                              & (differences["metric"] == metric)
+                              & (differences["pool_fraction"] == where["pool_fraction"])
+                              & (differences["budget"] == where["budget"])]
+            row = sel.iloc[0].to_dict() if len(sel) else None
+            value = "diff"
+        elif kind == "slope":
+            sel = slopes[(slopes["method"] == method) & (slopes["metric"] == metric)
+                         & (slopes["reference"].isna() if ref is None else slopes["reference"] == ref)]
+            row = sel.iloc[0].to_dict() if len(sel) else None
+            value = "slope"
+        else:
+            raise ValueError(f"prediction {p.get('id')}: kind must be 'difference' or 'slope', got {kind!r}")
+        lo = _finite(row["ci_low"]) if row else None
+        hi = _finite(row["ci_high"]) if row else None
+        out.append({**p, "value": _finite(row[value]) if row else None, "ci_low": lo, "ci_high": hi,
+                    "n": int(row.get("n", row.get("n_replicates", 0)) or 0) if row else 0,
+                    "outcome": outcome(p["expect"], lo, hi) if row else "not measured"})
+    return out
+
+
+def summarize(table: pd.DataFrame, metrics: Sequence[str], baseline: str, fixed_budget: int,
+              notes: Sequence[str] = (), predictions: Sequence[dict] = (), level: float = 0.95) -> dict:
+    """The study's summary (JSON-ready); see the module docstring. ``table``:
+    :func:`ila.scaling.scaling_table`; ``metrics``: the columns to
+    summarise (the first is the primary one); ``baseline``: the method every
+    other is paired with."""
+    metrics = available_metrics(table, metrics)
+    if not metrics:
+        raise ValueError("the scaling table has none of the summary metrics")
     methods = sorted(table["method"].unique())
-    cells_idx = table[["pool_fraction", "budget"]].drop_duplicates().sort_values(["pool_fraction", "budget"])
-    cells = [_cell(table, f, int(b), metrics, reference) for f, b in cells_idx.itertuples(index=False)]
-    top = float(table["pool_fraction"].max())
-    by_budget = [c for c in cells if c["pool_fraction"] == top]
-    if fixed_budget is None:
-        counts = cells_idx.groupby("budget").size()
-        fixed_budget = int(counts[counts == counts.max()].index.max())
-    pool_cells = sorted((c for c in cells if c["budget"] == fixed_budget), key=lambda c: c["pool_size"])
-    sizes = [c["pool_size"] for c in pool_cells]
-    pool = {"budget": int(fixed_budget), "pool_fractions": [c["pool_fraction"] for c in pool_cells], "pool_sizes": sizes}
-    for k in metrics:
-        margins = [_margin(c, baseline, k) for c in pool_cells]
-        pool[k] = {"margin_over_baseline": margins, **_trend(sizes, margins)}
-        pool[k]["method_gain_small_to_large_pool"] = {}
+    if baseline not in methods:
+        raise ValueError(f"scaling.baseline {baseline!r} is not among the methods {methods}")
+    t = table.copy()
+    means, diffs, slopes = [], [], []
+    at_fixed = t[t["budget"] == fixed_budget]
+    for metric in metrics:
+        means.append(stats.method_means(t, POINT, metric=metric, level=level).assign(metric=metric))
         for m in methods:
-            vals = [c["methods"].get(m, {}).get(k) for c in pool_cells]
-            vals = [v["mean"] if v else None for v in vals]
-            if len(vals) >= 2 and vals[0] is not None and vals[-1] is not None:
-                gain = vals[0] - vals[-1] if LOWER_IS_BETTER[k] else vals[-1] - vals[0]
-                pool[k]["method_gain_small_to_large_pool"][m] = float(gain)
+            if m != baseline:
+                diffs.append(stats.paired_difference(t, m, baseline, POINT, "seed", metric=metric, level=level))
+        if at_fixed["pool_size"].nunique() >= 2:
+            slopes.append(stats.margin_slope(at_fixed, baseline, None, "pool_size", "seed", metric=metric, level=level))
+            for m in methods:
+                if m != baseline:
+                    slopes.append(stats.margin_slope(at_fixed, m, baseline, "pool_size", "seed", metric=metric,
+                                                     level=level))
+    means_f = pd.concat(means, ignore_index=True)
+    diffs_f = pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame()
+    slopes_f = pd.concat(slopes, ignore_index=True) if slopes else pd.DataFrame(
+        columns=["method", "reference", "metric", "slope", "ci_low", "ci_high"])
+    checked = check_predictions(predictions, diffs_f, slopes_f, t, fixed_budget) if len(diffs_f) else []
     summary = {
-        "metric": metric,
         "metrics": metrics,
-        "lower_is_better": {k: LOWER_IS_BETTER[k] for k in metrics},
-        "reference": reference,
+        "primary": metrics[0],
         "baseline": baseline,
-        "reference_present": reference in methods,
-        "baseline_present": baseline in methods,
+        "fixed_budget": int(fixed_budget),
+        "level": level,
+        "n_runs": int(len(t)),
         "methods": methods,
-        "seeds": sorted(int(s) for s in table["seed"].unique()),
-        "n_runs": int(len(table)),
-        "largest_pool_fraction": top,
-        "cells": cells,
-        "by_budget": by_budget,
-        "pool_scaling": pool,
+        "seeds": sorted(int(s) for s in t["seed"].unique()),
+        "means": _records(means_f),
+        "differences": _records(diffs_f),
+        "slopes": _records(slopes_f),
+        "predictions": checked,
         "notes": list(notes),
     }
-    summary["headline"] = _headline(summary)
+    summary["headline"] = headline(summary)
     return summary
 
 
-def _fmt(x: float | None, digits: int = 4) -> str:
+def _fmt(x, digits: int = 4) -> str:
     return "n/a" if x is None else f"{x:+.{digits}f}"
 
 
-def _headline(s: dict) -> list[str]:
-    ref, base = s["reference"], s["baseline"]
-    if not s["reference_present"]:
-        return [f"The reference method {ref!r} is not among the methods {s['methods']}: no comparison."]
+def headline(s: dict) -> list[str]:
+    """Short lines: per metric at the largest pool and fixed budget, which
+    methods beat the baseline with an interval excluding 0; the slopes; the
+    predictions."""
     lines = []
-    for k in s["metrics"]:
-        better = "lower" if s["lower_is_better"][k] else "higher"
-        for cell in s["by_budget"]:
-            wins = [m for m, v in cell["vs"].items() if v.get(k) and v[k]["verdict"] == "reference_better"]
-            losses = [m for m, v in cell["vs"].items() if v.get(k) and v[k]["verdict"] == "reference_worse"]
-            ties = [m for m, v in cell["vs"].items() if v.get(k) and v[k]["verdict"] == "tie"]
-            text = f"{k} ({better} is better), budget {cell['budget']}, pool {cell['pool_size']}: {ref} beats {len(wins)} of {len(cell['vs'])} methods"
-            if losses:
-                text += "; loses to " + ", ".join(f"{m} ({_fmt(cell['vs'][m][k]['mean_diff'])})" for m in losses)
-            if ties:
-                text += "; ties " + ", ".join(ties)
-            cmp = cell["vs"].get(base, {}).get(k)
-            if cmp:
-                text += f"; vs {base}: mean diff {_fmt(cmp['mean_diff'])} ({cmp['reference_wins']}/{cmp['n_seeds']} seeds better)"
-            lines.append(text + ".")
-        p = s["pool_scaling"].get(k)
-        if p and p["grows"] is not None:
-            margins = ", ".join(f"{n}: {_fmt(m)}" for n, m in zip(s["pool_scaling"]["pool_sizes"], p["margin_over_baseline"]))
-            verb = "grows" if p["grows"] else "does not grow"
-            lines.append(
-                f"{k}: at budget {s['pool_scaling']['budget']} the margin of {ref} over {base} {verb} with pool size "
-                f"(pool size: margin, positive = {ref} better: {margins}; monotone: {p['monotone']})."
-            )
+    for metric in s["metrics"]:
+        rows = [d for d in s["differences"] if d["metric"] == metric and d["budget"] == s["fixed_budget"]]
+        if not rows:
+            continue
+        top = max(d["pool_fraction"] for d in rows)
+        rows = [d for d in rows if d["pool_fraction"] == top]
+        lower = LOWER_IS_BETTER.get(metric, True)
+        better = [d["method"] for d in rows if d["holds"] and ((d["diff"] < 0) == lower)]
+        worse = [d["method"] for d in rows if d["holds"] and ((d["diff"] < 0) != lower)]
+        lines.append(f"{metric} at the largest pool, budget {s['fixed_budget']}: better than {s['baseline']} "
+                     f"(95% CI excludes 0): {', '.join(better) or 'none'}; worse: {', '.join(worse) or 'none'}; "
+                     f"the rest within noise.")
+    for p in s["predictions"]:
+        lines.append(f"prediction {p['id']} ({p['text']}): {p['outcome']} "
+                     f"[{p['kind']} {_fmt(p['value'])}, CI {_fmt(p['ci_low'])}..{_fmt(p['ci_high'])}]")
     return lines
 
 
-def summary_markdown(summary: dict) -> str:
-    """The summary as Markdown: headline, then one table per budget at the
-    largest pool and one for the pool sizes at the fixed budget."""
-    s = summary
-    ref = s["reference"]
+def _ci(d: dict, key: str = "diff") -> str:
+    v, lo, hi = d.get(key), d.get("ci_low"), d.get("ci_high")
+    if v is None:
+        return "n/a"
+    if lo is None or hi is None:
+        return f"{v:+.4f}"
+    return f"{v:+.4f} [{lo:+.4f}, {hi:+.4f}]" + (" *" if lo > 0 or hi < 0 else "")
+
+
+def summary_markdown(s: dict) -> str:
+    """The summary as Markdown: predictions, headline, then per metric the
+    means and differences to the baseline at every point and the slopes."""
+    seeds = s["seeds"]
     out = [
         "# Selection and accelerated-scaling study",
         "",
-        (
-            f"Reference method **{ref}**, baseline **{s['baseline']}**, metric **{s['metric']}**; "
-            f"{s['n_runs']} runs, methods {', '.join(s['methods'])}, seeds {s['seeds']}. "
-            f"Diff = {ref} - method, paired by seed (dev loss: negative = {ref} better; "
-            f"accuracy: positive = {ref} better)."
-        ),
-        "",
-        "## Headline",
-        "",
-        *[f"- {line}" for line in s["headline"]],
+        f"{s['n_runs']} runs; methods {', '.join(s['methods'])}; {len(seeds)} replicates (seeds {seeds}); "
+        f"baseline **{s['baseline']}**. Means with {int(s['level'] * 100)}% t intervals over replicates; "
+        f"differences are method - {s['baseline']}, paired by replicate; `*` marks an interval that excludes 0.",
         "",
     ]
-    if s.get("notes"):
+    if s["predictions"]:
+        out += ["## Predictions (written before the run)", "", "| id | prediction | measured | 95% CI | outcome |",
+                "|---|---|---|---|---|"]
+        for p in s["predictions"]:
+            out.append(f"| {p['id']} | {p['text']} | {_fmt(p['value'])} | {_fmt(p['ci_low'])}..{_fmt(p['ci_high'])} "
+                       f"| **{p['outcome']}** |")
+        out.append("")
+    out += ["## Headline", "", *[f"- {line}" for line in s["headline"]], ""]
+    if s["notes"]:
         out += ["## Notes", "", *[f"- {n}" for n in s["notes"]], ""]
-
-    def table_for(cells: list[dict], label: str) -> list[str]:
-        lines = []
-        for cell in cells:
-            lines += [f"### {label(cell)}", ""]
-            head = "| method | " + " | ".join(
-                f"{k} mean | {k} spread | diff vs {ref} | {ref} wins" for k in s["metrics"]
-            ) + " | coverage | mean RID |"
-            lines += [head, "|" + "---|" * (1 + 4 * len(s["metrics"]) + 2)]
-            for m in cell["rank"] + [m for m in cell["methods"] if m not in cell["rank"]]:
-                st = cell["methods"][m]
-                parts = [m]
-                for k in s["metrics"]:
-                    v = st.get(k)
-                    spread = "n/a"
-                    if v and v["n"] > 1:
-                        spread = f"{v['min']:.4f}..{v['max']:.4f} (sd {v['std']:.4f})"
-                    parts.append("n/a" if not v else f"{v['mean']:.4f}")
-                    parts.append(spread)
-                    cmp = cell["vs"].get(m, {}).get(k)
-                    parts.append("-" if m == ref else _fmt(cmp["mean_diff"]) if cmp else "n/a")
-                    parts.append("-" if m == ref else f"{cmp['reference_wins']}/{cmp['n_seeds']}" if cmp else "n/a")
-                cov, rid = st.get("coverage_occupied"), st.get("mean_RID")
-                parts.append("n/a" if not cov else f"{cov['mean']:.3f}")
-                parts.append("n/a" if not rid else f"{rid['mean']:.3f}")
-                lines.append("| " + " | ".join(parts) + " |")
-            lines.append("")
-        return lines
-
-    out += ["## By budget (largest pool)", ""]
-    out += table_for(s["by_budget"], lambda c: f"budget {c['budget']}, pool {c['pool_size']} (fraction {c['pool_fraction']:g})")
-    p = s["pool_scaling"]
-    pool_cells = [c for c in s["cells"] if c["budget"] == p["budget"]]
-    pool_cells.sort(key=lambda c: c["pool_size"])
-    out += [f"## By pool size (budget {p['budget']})", ""]
-    for k in s["metrics"]:
-        q = p[k]
-        out.append(
-            f"- {k}: margin of {ref} over {s['baseline']} by pool size "
-            + ", ".join(f"{n}: {_fmt(m)}" for n, m in zip(p["pool_sizes"], q["margin_over_baseline"]))
-            + f"; grows: {q['grows']}, monotone: {q['monotone']}, slope per doubling: {_fmt(q['slope_per_doubling'])}"
-        )
-        gains = q["method_gain_small_to_large_pool"]
-        if gains:
-            out.append(
-                f"- {k}: improvement from the smallest to the largest pool: "
-                + ", ".join(f"{m} {_fmt(g)}" for m, g in sorted(gains.items(), key=lambda t: -t[1]))
-            )
-    out.append("")
-    out += table_for(pool_cells, lambda c: f"pool {c['pool_size']} (fraction {c['pool_fraction']:g}), budget {c['budget']}")
+    for metric in s["metrics"]:
+        out += [f"## {metric}", ""]
+        points = sorted({(m["budget"], m["pool_fraction"], m["pool_size"]) for m in s["means"] if m["metric"] == metric})
+        head = "| method | " + " | ".join(f"b{b} pool {n}" for b, _, n in points) + " |"
+        out += ["Mean [95% CI]:", "", head, "|---" * (len(points) + 1) + "|"]
+        for method in s["methods"]:
+            cells = []
+            for b, f, _ in points:
+                m = next((x for x in s["means"] if x["metric"] == metric and x["method"] == method
+                          and x["budget"] == b and x["pool_fraction"] == f), None)
+                cells.append("n/a" if not m or m["mean"] is None else
+                             f"{m['mean']:.4f}" + ("" if m["half_width"] is None else f" ± {m['half_width']:.4f}"))
+            out.append(f"| {method} | " + " | ".join(cells) + " |")
+        out += ["", f"Difference to {s['baseline']} [95% CI]:", "", head, "|---" * (len(points) + 1) + "|"]
+        for method in s["methods"]:
+            if method == s["baseline"]:
+                continue
+            cells = []
+            for b, f, _ in points:
+                d = next((x for x in s["differences"] if x["metric"] == metric and x["method"] == method
+                          and x["budget"] == b and x["pool_fraction"] == f), None)
+                cells.append("n/a" if not d else _ci(d))
+            out.append(f"| {method} | " + " | ".join(cells) + " |")
+        sl = [x for x in s["slopes"] if x["metric"] == metric]
+        if sl:
+            out += ["", f"Slope on log2(pool size) at budget {s['fixed_budget']} (per doubling) [95% CI]:", ""]
+            for x in sl:
+                what = f"{x['method']} - {x['reference']}" if x.get("reference") else f"{x['method']} alone"
+                out.append(f"- {what}: {_ci(x, 'slope')} over a {x.get('x_ratio') or 0:g}x pool range, "
+                           f"{x.get('n_replicates')} replicates")
+        out.append("")
     return "\n".join(out).rstrip() + "\n"
-
-
