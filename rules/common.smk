@@ -1,5 +1,4 @@
 # Paths and helpers shared by every rule file.
-import glob
 import os
 
 RESULTS = f"results/{config['name']}"
