@@ -1,5 +1,4 @@
 # Paths and helpers shared by every rule file.
-import glob
 import os
 
 RESULTS = f"results/{config['name']}"
@@ -13,19 +12,26 @@ def threads_of(section):
     return int(config[section]["threads"])
 
 
+# Pool settings that need Python to check fail here, before any job.
+from ila.pool.checks import check_pool_config
+
+check_pool_config(config)
+
+
 def pool_inputs(wildcards):
-    """Files the ingest reads: the generated toy pool, the user's JSON
-    Lines file(s), or nothing for a hub dataset."""
+    """Files the ingest reads: the generated toy pool, the user's pool
+    file(s) as ila.pool.files lists them (the same listing the ingest
+    reads), or nothing for a hub dataset."""
     source = config["pool"]["source"]
     if source == "toy":
         return [f"{RESULTS}/pool/raw/toy.jsonl"]
     if source == "jsonl":
-        path = config["pool"]["path"]
-        if not path:
-            raise ValueError("pool.source is jsonl but pool.path is not set")
-        if os.path.isdir(path):
-            return sorted(glob.glob(os.path.join(path, "*.jsonl")))
-        return [path]
+        from ila.pool.files import PoolFileError, list_pool_files
+
+        try:
+            return [str(f) for f in list_pool_files(config["pool"]["path"])[0]]
+        except PoolFileError as exc:
+            raise ValueError(f"pool.path: {exc}") from None
     return []
 
 

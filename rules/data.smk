@@ -42,6 +42,7 @@ rule ingest:
         seed=config["seed"],
         source="jsonl" if config["pool"]["source"] == "toy" else config["pool"]["source"],
         path=config["pool"]["path"],
+        format=config["pool"]["format"],
         fields=config["pool"]["fields"],
         max_chars=config["pool"]["max_chars"],
         hf=config["pool"]["hf"],

@@ -86,8 +86,9 @@ rule select_method:
 
 # `snakemake --cores all results/<name>/selection/export/ila-b1000.jsonl`:
 # the selection of `method` at `budget` from all candidates (pool fraction 1,
-# replicate seed selection.export_seed) as full pool rows, plus its ids and
-# its record. It is the same selection the scaling study makes at that point.
+# replicate seed selection.export_seed) as pool rows in the trainer format
+# selection.export_format, plus its ids, its record and a LLaMA-Factory
+# dataset_info entry. It is the same selection the scaling study makes at that point.
 rule export_selection:
     input:
         candidates=rules.select_candidates.output.table,
@@ -100,11 +101,13 @@ rule export_selection:
         jsonl=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.jsonl",
         ids=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.txt",
         record=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.json",
+        dataset_info=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.dataset_info.json",
     params:
         method=lambda wc: wc.method,
         method_params=lambda wc: config["selection"]["params"].get(wc.method, {}),
         allow_short=config["selection"]["allow_short"],
         replicate=config["selection"]["export_seed"],
+        export_format=config["selection"]["export_format"],
         seed=config["seed"],
     wildcard_constraints:
         method=selection_method_pattern(),
@@ -134,11 +137,13 @@ rule export_selection_default:
         jsonl=f"{RESULTS}/selection/export/b{{budget}}.jsonl",
         ids=f"{RESULTS}/selection/export/b{{budget}}.txt",
         record=f"{RESULTS}/selection/export/b{{budget}}.json",
+        dataset_info=f"{RESULTS}/selection/export/b{{budget}}.dataset_info.json",
     params:
         method=config["selection"]["export_method"],
         method_params=config["selection"]["params"].get(config["selection"]["export_method"], {}),
         allow_short=config["selection"]["allow_short"],
         replicate=config["selection"]["export_seed"],
+        export_format=config["selection"]["export_format"],
         seed=config["seed"],
     wildcard_constraints:
         budget=r"[1-9][0-9]*",

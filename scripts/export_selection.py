@@ -1,11 +1,13 @@
-"""One selection from all candidates, exported for use outside the study: full pool rows as JSON Lines, the ids, and the selection record."""
+"""One selection from all candidates, exported for use outside the study: the selected pool rows in the trainer format of selection.export_format, the ids, the selection record and a LLaMA-Factory dataset_info entry."""
 from ila.workflow import start
 
 log = start(snakemake)  # noqa: F821
+import os  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 from ila import embed, io, records, scaling  # noqa: E402
-from ila.pool.toy import write_jsonl  # noqa: E402
+from ila.pool import export  # noqa: E402
 
 p = snakemake.params  # noqa: F821
 inp = snakemake.input  # noqa: F821
@@ -28,13 +30,19 @@ point = scaling.GridPoint(1.0, budget, int(p.replicate))
     io.read_parquet(inp.scores[0]) if inp.scores else None,
 )
 rows = records.rows_by_id(pool, sel.ids, "pool")
-rows["labels"] = rows["labels"].map(lambda v: [str(x) for x in v] if v is not None else [])
-n = write_jsonl(rows.to_dict("records"), out.jsonl)
+recs, renamed = export.export_records(rows, candidates, p.export_format)
+n = export.write_export(recs, out.jsonl)
+name = os.path.basename(out.jsonl)[: -len(".jsonl")]
+io.write_json(out.dataset_info, {name: export.dataset_info(os.path.basename(out.jsonl), p.export_format, recs)})
 io.write_ids(out.ids, sel.ids)
 record = scaling.selection_record(p.method, point, sel, len(candidates))
 record["candidates_ledger"] = io.read_json(inp.ledger)
 record["jsonl_rows"] = n
+record["export_format"] = p.export_format
+record["renamed_columns"] = renamed
 if inp.scores:
     record["deita_scorers"] = io.read_json(inp.scores[1])
 io.write_json(out.record, record)
-log.info("exported %d %s-selected examples of %d candidates", n, p.method, len(candidates))
+if renamed:
+    log.info("input columns renamed in the export (trainers read these names): %s", renamed)
+log.info("exported %d %s-selected examples of %d candidates as %s", n, p.method, len(candidates), p.export_format)

@@ -7,12 +7,12 @@ from ila import io  # noqa: E402
 from ila.pool import ingest, split  # noqa: E402
 
 p = snakemake.params  # noqa: F821
+cfg = snakemake.config  # noqa: F821
 if p.source == "jsonl":
     paths = list(snakemake.input)  # noqa: F821
-    path = paths[0] if len(paths) == 1 and not p.path else p.path
-    result = ingest.ingest("jsonl", path=path or paths[0], fields=p.fields, max_chars=p.max_chars)
+    result = ingest.ingest("jsonl", path=p.path or paths[0], fields=p.fields, max_chars=p.max_chars, format=p.format)
 elif p.hf["datasets"]:
-    result = ingest.read_hf_many(p.hf["datasets"], fields=p.fields, max_chars=p.max_chars)
+    result = ingest.read_hf_many(p.hf["datasets"], fields=p.fields, max_chars=p.max_chars, format=p.format)
 else:
     result = ingest.ingest(
         "hf",
@@ -22,15 +22,23 @@ else:
         data_files=p.hf["data_files"],
         fields=p.fields,
         max_chars=p.max_chars,
+        format=p.format,
     )
+led = result.ledger
+for path, why in led["skipped_reasons"].items():
+    log.warning("skipped %s: %s", path, why)
+for entry in led["fields_rarely_present"]:
+    log.warning("pool.fields.%s: field '%s' is in only %d of %d rows", entry["field"], entry["source_field"], entry["rows"], entry["of"])
 test_size = int(p.test_size) if p.test_size >= 1 else float(p.test_size)
 pool, heldout, held = split.hold_out(
     result.pool, result.rejects, holdout_files=p.holdout_files, test_size=test_size, seed=p.seed, toy=p.toy
 )
-result.ledger["heldout"] = {**held, "pool_ids_sha256": io.sha256_ids(pool["id"])}
+led["heldout"] = {**held, "pool_ids_sha256": io.sha256_ids(pool["id"])}
 result.pool = pool
+# read from the config, not params: the dev and warm-up sizes do not change the pool
+ingest.check_pool_size(len(pool), cfg["split"]["dev_size"], cfg["warmup"]["size"])
 out = snakemake.output  # noqa: F821
 ingest.write_outputs(result, out.pool, out.rejects, out.ledger)
 split.write_heldout(heldout, out.heldout)
-log.info("ledger: %s; held out: %s", {k: result.ledger[k] for k in ("read", "kept", "rejected")},
+log.info("ledger: %s; held out: %s", {k: led[k] for k in ("read", "kept", "rejected", "kept_by_format")},
          {k: held[k] for k in ("test", "benchmark", "dropped_contaminated")})

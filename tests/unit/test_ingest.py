@@ -81,8 +81,11 @@ def test_malformed_file_ledger_counts_exact():
         "invalid_utf8": 1,
         "invalid_json": 2,
         "not_an_object": 2,
+        "duplicate_key": 0,
+        "no_format": 0,
         "missing_field": 2,
         "wrong_type": 4,
+        "bad_conversation": 0,
         "empty_field": 2,
         "too_long": 1,
         "duplicate": 1,
@@ -235,7 +238,7 @@ def test_field_mapping():
 def test_unmapped_fields_are_missing():
     with pytest.raises(IngestError) as exc:
         ingest("jsonl", path=MAPPED)
-    assert str(MAPPED) in str(exc.value) and "missing_field" in str(exc.value)
+    assert str(MAPPED) in str(exc.value) and "no_format" in str(exc.value)
 
 
 def test_unknown_canonical_field_rejected():
@@ -280,7 +283,7 @@ def test_error_folder_without_jsonl(tmp_path):
     (tmp_path / "README.md").write_text("x", encoding="utf-8")
     with pytest.raises(IngestError) as exc:
         ingest("jsonl", path=tmp_path)
-    assert str(tmp_path) in str(exc.value) and "no .jsonl" in str(exc.value)
+    assert str(tmp_path) in str(exc.value) and "no pool file" in str(exc.value)
 
 
 @pytest.mark.parametrize(

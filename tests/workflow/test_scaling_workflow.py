@@ -127,12 +127,15 @@ def test_export_target_writes_selected_pool_rows(smoke_run):
     pool = pd.read_parquet(smoke_run / R / "pool/pool.parquet").set_index("id")
     rows = read_jsonl(smoke_run / R / "selection/export/ila-b50.jsonl")
     ids = io.read_ids(smoke_run / R / "selection/export/ila-b50.txt")
-    assert len(rows) == 50 and [r["id"] for r in rows] == ids and len(set(ids)) == 50
-    assert set(rows[0]) == {"id", "instruction", "input", "output", "source", "domain", "labels"}
+    assert len(rows) == 50 and [r["ila_id"] for r in rows] == ids and len(set(ids)) == 50
+    # the default export format is messages; the toy rows' own keys are kept, labels renamed
+    assert set(rows[0]) == {"messages", "domain", "user_labels", "steps", "answer", "ila_id", "ila_rank",
+                            "ila_cell", "ila_rid", "ila_domain", "ila_source"}
     for r in rows:
-        src = pool.loc[r["id"]]
-        assert (r["instruction"], r["input"], r["output"], r["domain"]) == (src["instruction"], src["input"], src["output"], src["domain"])
-        assert r["labels"] == list(src["labels"])
+        src = pool.loc[r["ila_id"]]
+        user = src["instruction"] + ("\n\n" + src["input"] if src["input"] else "")
+        assert r["messages"] == [{"role": "user", "content": user}, {"role": "assistant", "content": src["output"]}]
+        assert r["ila_domain"] == src["domain"] and r["user_labels"] == list(src["labels"])
     record = json.loads((smoke_run / R / "selection/export/ila-b50.json").read_text())
     assert record["method"] == "ila" and record["n_selected"] == 50 and record["jsonl_rows"] == 50
     assert record["candidates_ledger"]["warmup_I0"] == 80
