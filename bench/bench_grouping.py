@@ -56,7 +56,7 @@ def _spec(results: Path, cfg: dict, subsets: list[str], out: Path):
     )
     return GroupSpec(
         kind="study", base=models.read_handle(results / "models/base.json"), pool=str(results / "pool/pool.parquet"),
-        dev_ids=str(results / "pool/dev_ids.txt"), settings=FinetuneSettings(**recipe(cfg["finetune"], cfg["model"]["max_length"])),
+        eval_sets={"dev": str(results / "pool/dev_ids.txt")}, settings=FinetuneSettings(**recipe(cfg["finetune"], cfg["model"]["max_length"])),
         template=PromptTemplate(**cfg["model"]["prompt"]), runs=runs, clip=cfg["regression"]["clip"],
         eval_batch_size=cfg["depth"]["batch_size"],
     )

@@ -129,6 +129,11 @@ def toy_eval_input():
     return [f"{RESULTS}/scaling/eval_set.jsonl"] if toy and config["scaling"]["eval_per_family"] > 0 else []
 
 
+def toy_truth_input():
+    """The toy pool's ground truth per row (analysis only; no selector reads it)."""
+    return [f"{RESULTS}/pool/truth.parquet"] if config["pool"]["source"] == "toy" else []
+
+
 def toy_mc_input():
     """The toy task benchmark as 4-way multiple-choice items (toy pools)."""
     toy = config["pool"]["source"] == "toy"
@@ -152,6 +157,8 @@ def scaling_outputs():
     out = [
         f"{RESULTS}/tables/scaling.csv",
         f"{RESULTS}/tables/scaling_timings.csv",
+        f"{RESULTS}/tables/scaling_composition.csv",
+        f"{RESULTS}/tables/scaling_composition.md",
         f"{RESULTS}/tables/scaling_summary.json",
         f"{RESULTS}/tables/scaling.md",
     ]

@@ -90,6 +90,31 @@ rule scaling_table:
         "../scripts/scaling_table.py"
 
 
+rule scaling_composition:
+    input:
+        selections=expand(
+            f"{RESULTS}/selection/{{method}}/{{key}}.txt", method=selection_methods(), key=scaling_keys()
+        ),
+        candidates=f"{RESULTS}/selection/candidates.parquet",
+        truth=toy_truth_input(),
+    output:
+        table=report(
+            f"{RESULTS}/tables/scaling_composition.csv",
+            caption=f"{REPORT}/scaling_composition.rst",
+            category="Scaling study",
+            labels={"table": "what each selection picked"},
+        ),
+        markdown=f"{RESULTS}/tables/scaling_composition.md",
+    params:
+        fixed_budget=scaling_fixed_budget(),
+    log:
+        f"{LOGS}/scaling_composition.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/scaling_composition.py"
+
+
 rule scaling_summary:
     input:
         table=rules.scaling_table.output.table,

@@ -151,19 +151,22 @@ def score_items(model, tokenizer, items: Sequence[dict], batch_size: int = 32, d
         raise ValueError("score_items: item ids must be unique")
     limit = max_length or _max_length(model)
     reqs = []  # (item, choice, input ids, continuation ids, truncated)
-    n_tail = []  # per item: (gold's own tokens, answer-line tokens)
+    n_tail: dict[int, tuple[int, int]] = {}  # per scored item: (gold's own tokens, answer-line tokens)
+    unscorable: set[int] = set()
     for i, item in enumerate(items):
-        for j, choice in enumerate(item["choices"]):
-            ctx, cont = encode_pair(tokenizer, item["prompt"], choice, add_bos_token)
+        encoded = [encode_pair(tokenizer, item["prompt"], choice, add_bos_token) for choice in item["choices"]]
+        for j, (ctx, cont) in enumerate(encoded):
             if not ctx or not cont:
                 raise ValueError(f"item {item['id']!r} choice {j}: empty context or continuation after encoding")
-            if len(cont) > limit:
-                raise ValueError(f"item {item['id']!r} choice {j}: {len(cont)} continuation tokens exceed max_length {limit}")
+        if any(len(cont) > limit for _, cont in encoded):
+            unscorable.add(i)  # a choice longer than the model's window cannot be scored (lm-eval refuses it too)
+            continue
+        for j, (choice, (ctx, cont)) in enumerate(zip(item["choices"], encoded)):
             full = ctx + cont
             if j == item["label"]:
                 line = choice.rstrip().rfind("\n") + 1
-                n_tail.append(tuple(min(_tail_tokens(tokenizer, item["prompt"] + head, full, add_bos_token), len(cont))
-                                    for head in ("", choice[:line])))
+                n_tail[i] = tuple(min(_tail_tokens(tokenizer, item["prompt"] + head, full, add_bos_token), len(cont))
+                                  for head in ("", choice[:line]))
             reqs.append((i, j, full[-(limit + 1):][:-1], full[-len(cont):], len(full) > limit + 1))
     token_lp: list = [None] * len(reqs)
     pad = pad_token_id(tokenizer)
@@ -199,6 +202,12 @@ def score_items(model, tokenizer, items: Sequence[dict], batch_size: int = 32, d
     rows = []
     for i, item in enumerate(items):
         k, label = len(item["choices"]), item["label"]
+        if i in unscorable:
+            rows.append({"id": item["id"], "family": item["family"], "label": label, "n_choices": k,
+                         **{f"ll_{j}": math.nan for j in range(K)}, "pred": -1, "correct": False, "pred_norm": -1,
+                         "correct_norm": False, "correct_bytes": False, "gold_tokens": 0, "gold_loss": math.nan,
+                         "answer_tokens": 0, "answer_loss": math.nan, "truncated": False, "scored": False})
+            continue
         lls = ll[i, :k]
         chars = np.array([len(c) for c in item["choices"]], dtype=float)
         nbytes = np.array([len(c.encode("utf-8")) for c in item["choices"]], dtype=float)
@@ -211,7 +220,7 @@ def score_items(model, tokenizer, items: Sequence[dict], batch_size: int = 32, d
             "correct_bytes": int(np.argmax(lls / nbytes)) == label,
             "gold_tokens": g, "gold_loss": float(-gold_lp[i][-g:].mean()) if g else math.nan,
             "answer_tokens": a, "answer_loss": float(-gold_lp[i][-a:].mean()) if a else math.nan,
-            "truncated": bool(truncated[i]),
+            "truncated": bool(truncated[i]), "scored": True,
         })
     return pd.DataFrame(rows)
 
@@ -222,7 +231,11 @@ def summarize(frame) -> dict:
     1/n_choices), acc_norm, acc_bytes, per_family {family: accuracy}, n,
     gold_loss and answer_loss (means over the items whose text is aligned;
     the others are counted in n_gold_unaligned and n_answer_unaligned) and
-    n_truncated."""
+    n_truncated; n_unscorable counts the items left out because a choice
+    is longer than the model's window (they are in no figure)."""
+    n_unscorable = int((~frame["scored"]).sum()) if "scored" in frame else 0
+    if "scored" in frame:
+        frame = frame[frame["scored"]]
     n = len(frame)
     if n == 0:
         raise ValueError("summarize: no scored items")
@@ -236,6 +249,7 @@ def summarize(frame) -> dict:
         "per_family": {f: float(g["correct"].mean()) for f, g in frame.groupby("family", sort=True)},
         "n": n,
         "n_truncated": int(frame["truncated"].sum()),
+        "n_unscorable": n_unscorable,
     }
     for part in ("gold", "answer"):
         aligned = frame[f"{part}_tokens"] > 0

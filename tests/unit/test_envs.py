@@ -51,7 +51,8 @@ def test_every_env_pins_the_same_versions_as_pyproject():
 def test_every_rule_declares_a_conda_env_that_exists():
     for smk in sorted((ROOT / "rules").glob("*.smk")):
         text = smk.read_text()
-        rules = re.findall(r"^rule (\w+):", text, flags=re.M)
+        # `rule name:`, and `rule:` with a name: directive for the rules a loop defines (one per group of runs)
+        rules = re.findall(r"^\s*rule(?: (\w+))?:", text, flags=re.M)
         envs = re.findall(r'conda:\s*\n\s*"\.\./envs/(\w+)\.yaml"', text)
         assert len(envs) == len(rules), f"{smk.name}: {len(rules)} rules but {len(envs)} conda directives"
         for e in envs:

@@ -71,7 +71,7 @@ def make_spec(root, base, names, out, settings=SETTINGS, problems=None):
                 staging=str(out / "staging" / n), fields={"subset": n})
         for n in names
     )
-    return GroupSpec(kind="study", base=base, pool=str(root / "pool.parquet"), dev_ids=str(root / "dev.txt"),
+    return GroupSpec(kind="study", base=base, pool=str(root / "pool.parquet"), eval_sets={"dev": str(root / "dev.txt")},
                      settings=settings, template=PromptTemplate(), runs=runs, clip=8.0, eval_batch_size=8)
 
 

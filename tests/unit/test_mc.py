@@ -191,3 +191,18 @@ def test_in_process_scores_equal_lm_eval_on_a_tiny_model(taught):
     base, base_tok = load_model(str(taught / "base"))
     before = mc.score_items(base, base_tok, items[:1])
     assert mine.set_index("id").loc["taught", "answer_loss"] < before.loc[0, "answer_loss"] - 1.0
+
+
+
+def test_an_item_longer_than_the_models_window_is_counted_not_scored(taught):
+    from ila.lm.scoring import load_model
+
+    model, tok = load_model(str(taught / "tuned"))
+    long_choice = "Step 1: " + " + ".join(["20"] * 60) + "\nAnswer: 1200"
+    items = [item("fits", [GOLD, "Step 1: 20 - 6 = 14\nAnswer: 14"], label=0),
+             item("long", [GOLD, long_choice], label=0)]
+    frame = mc.score_items(model, tok, items, batch_size=2, max_length=64)
+    by_id = frame.set_index("id")
+    assert bool(by_id.loc["fits", "scored"]) and not bool(by_id.loc["long", "scored"])
+    s = mc.summarize(frame)
+    assert s["n"] == 1 and s["n_unscorable"] == 1 and s["mc_accuracy"] == 1.0

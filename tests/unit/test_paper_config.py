@@ -16,7 +16,8 @@ def test_paper_config_dry_run_builds_the_full_dag(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = proc.stdout + proc.stderr
     jobs = {}
-    for rule, n in re.findall(r"^(\w+)\s+(\d+)\s*$", text.split("Job stats:", 1)[1], flags=re.M):
+    table = text.split("Job stats:", 1)[1].split("\ntotal", 1)[0]
+    for rule, n in re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M):
         stage = re.sub(r"^(\w+_finetune)_g\d+$", r"\1", rule)
         jobs[stage] = jobs.get(stage, 0) + int(n)
     assert int(jobs["embed_shard"]) == 16 and int(jobs["score_shard"]) == 32

@@ -72,17 +72,16 @@ def test_grid_rejects_duplicates_and_bad_values():
 def test_pool_fractions_are_nested_sized_by_rounding_and_order_independent():
     ids = _ids(1001)
     cand = pd.DataFrame({"id": ids})
-    ranks = scaling.pool_ranks(ids, seed=7)
-    cand["pool_rank"] = ranks.loc[cand["id"]].to_numpy()
-    members = {f: set(scaling.pool_members(cand, f)["id"]) for f in (0.25, 0.5, 1.0)}
+    ranks = scaling.pool_ranks(ids, seed=scaling.pool_order_seed(7, 0))
+    members = {f: set(scaling.pool_members(cand, f, 7, 0)["id"]) for f in (0.25, 0.5, 1.0)}
     assert [len(members[f]) for f in (0.25, 0.5, 1.0)] == [250, 501, 1001]  # 250.25 -> 250, 500.5 -> 501
     assert members[0.25] < members[0.5] < members[1.0]
     # the same ids in another order give the same ranks
     shuffled = list(np.random.default_rng(0).permutation(ids))
-    again = scaling.pool_ranks(shuffled, seed=7)
+    again = scaling.pool_ranks(shuffled, seed=scaling.pool_order_seed(7, 0))
     pd.testing.assert_series_equal(ranks.sort_index(), again.sort_index())
     # another seed gives another pool
-    other = scaling.pool_ranks(ids, seed=8)
+    other = scaling.pool_ranks(ids, seed=scaling.pool_order_seed(7, 1))
     assert set(other[other < 250].index) != members[0.25]
     # a quarter pool is not the first quarter of ids
     assert members[0.25] != set(ids[:250])
@@ -115,13 +114,12 @@ def test_candidate_table_joins_text_by_id_and_accounts_for_every_pool_row():
     cand, ledger = scaling.candidate_table(examples, pool, non_dev, dev, i0, seed=0)
     assert ledger == {
         "pool_rows": 12, "dev": 2, "non_dev": 10, "warmup_I0": 2, "candidates": 7, "not_scored": 1,
-        "candidates_without_RID": 0, "pool_order_seed": 0,
+        "candidates_without_RID": 0, "master_seed": 0,
     }
     assert cand["id"].tolist() == sorted(scored)
     row = cand.set_index("id").loc[ids[5]]
     assert row["instruction"] == "ins 5" and row["output"] == "out 5"
     assert row["cell"] == 5  # examples were reversed: the join is by id
-    assert sorted(cand["pool_rank"]) == list(range(7))
 
 
 def test_candidate_table_refuses_examples_in_the_warmup_or_dev_set():
@@ -141,7 +139,6 @@ def _candidates(n=200, cells=10, seed=0):
     rng = np.random.default_rng(seed)
     ids = _ids(n, "cand")
     cand = pd.DataFrame({"id": ids, "cell": rng.integers(0, cells, n), "RID": rng.random(n)})
-    cand["pool_rank"] = scaling.pool_ranks(ids, 0).loc[ids].to_numpy()
     emb = rng.normal(size=(n, 8)).astype(np.float32)
     return cand, emb
 
@@ -151,7 +148,7 @@ def test_select_grid_selects_inside_each_pool_fraction():
     points = scaling.grid([0.25, 1.0], [20, 40], 40, [0], "axes")
     results = scaling.select_grid("ila", cand, points, 5, emb)
     assert [p for p, _ in results] == points
-    quarter = set(scaling.pool_members(cand, 0.25)["id"])
+    quarter = set(scaling.pool_members(cand, 0.25, 5, 0)["id"])
     for point, sel in results:
         assert len(sel.ids) == point.budget and len(set(sel.ids)) == point.budget
         if point.fraction == 0.25:
@@ -189,16 +186,31 @@ def test_selection_record_and_run_seed():
     assert len(seeds) == 16
 
 
+def test_each_replicate_draws_its_own_nested_pools():
+    cand, emb = _candidates()
+    points = scaling.grid([0.25, 0.5, 1.0], [20], 20, [0, 1], "axes")
+    quarter = {s: set(scaling.pool_members(cand, 0.25, 5, s)["id"]) for s in (0, 1)}
+    half = {s: set(scaling.pool_members(cand, 0.5, 5, s)["id"]) for s in (0, 1)}
+    assert quarter[0] != quarter[1]  # re-drawn per replicate
+    assert quarter[0] <= half[0] and quarter[1] <= half[1]  # nested within a replicate
+    sel = {p.key: s for p, s in scaling.select_grid("random", cand, points, 5, emb)}
+    assert set(sel["f0.25-b20-s1"].ids) <= quarter[1] and set(sel["f0.25-b20-s0"].ids) <= quarter[0]
+
+
 # --------------------------------------------------------------------------- table and summary
 
 
-def _run(method, key, dev_loss, accuracy=None, families=None):
+def _run(method, key, test_loss, mc=None, families=None, accuracy=None):
     acc = None
     if accuracy is not None:
-        acc = {"accuracy": accuracy, "n": 10, "correct": int(accuracy * 10), "no_answer": 0,
-               "per_family": {f: {"accuracy": a, "n": 5, "correct": int(a * 5), "no_answer": 0} for f, a in (families or {}).items()}}
-    return {"method": method, "key": key, "dev_loss": dev_loss, "dev_loss_domain_mean": dev_loss, "dev_loss_example_mean": dev_loss,
-            "dev_loss_clipped": dev_loss, "accuracy": acc, "train_loss": 1.0, "steps": 3, "train_seconds": 1.0, "run_seed": 1}
+        acc = {"accuracy": accuracy, "n": 10, "correct": int(accuracy * 10), "no_answer": 0, "per_family": {}}
+    out = {"method": method, "key": key, "test_loss": test_loss, "test_loss_domain_mean": test_loss,
+           "test_loss_example_mean": test_loss, "test_loss_clipped": test_loss, "accuracy": acc, "train_loss": 1.0,
+           "steps": 3, "train_seconds": 1.5, "eval_seconds": 0.5, "run_seed": 1}
+    if mc is not None:
+        out["mc"] = {"mc_accuracy": mc, "mc_accuracy_se": 0.05, "chance": 0.25, "acc_norm": mc, "answer_loss": 1.0,
+                     "gold_loss": 2.0, "per_family": families or {}}
+    return out
 
 
 def _sel(method, key, pool_size, excluded=None, coverage=0.5, rid=0.6):
@@ -214,120 +226,113 @@ def test_scaling_table_joins_runs_and_selections_by_method_and_key():
     t = scaling.scaling_table(sels, runs)
     assert t["method"].tolist() == ["ila", "random"]
     ila = t.iloc[0]
-    assert ila["dev_loss"] == 2.4 and ila["accuracy"] == 0.5 and ila["accuracy_dates"] == 0.6
+    assert ila["test_loss"] == 2.4 and ila["mc_accuracy"] == 0.5 and ila["mc_accuracy_dates"] == 0.6
+    assert ila["mc_chance"] == 0.25 and ila["answer_loss"] == 1.0
     assert ila["excluded_rid_missing"] == 2 and ila["excluded_total"] == 2
     assert pd.isna(t.iloc[1]["excluded_rid_missing"])  # random has no such reason
     assert ila["pool_size"] == 100 and ila["budget"] == 40 and ila["pool_fraction"] == 1.0
+    assert not set(scaling.TIMING_COLUMNS) & set(t.columns)  # wall-clock columns live in their own table
+    timings = scaling.timing_table(sels, runs)
+    assert timings.set_index("method").loc["ila", "train_seconds"] == 1.5
+    assert timings.set_index("method").loc["random", "selection_seconds"] == 0.01
     with pytest.raises(KeyError, match="kcenter/f1-b40-s0"):
         scaling.scaling_table(sels, runs + [_run("kcenter", "f1-b40-s0", 2.0)])
-    # non-toy pools: accuracy stays null, not 0
+    # a run without a benchmark: null, not 0
     t2 = scaling.scaling_table(sels[:1], [_run("ila", "f1-b40-s0", 2.4)])
-    assert t2["accuracy"].isna().all()
+    assert t2["mc_accuracy"].isna().all() and t2["accuracy"].isna().all()
 
 
 def _hand_table():
-    """ILA beats random and loses to kcenter at budget 100 (largest pool);
-    its margin over random grows with the pool at budget 100."""
+    """Five replicates. At budget 100 ila beats random by exactly 0.1 nats at
+    every replicate at the largest pool, and its margin grows by exactly
+    0.05 per pool doubling (0 at 250, -0.05 at 500, -0.1 at 1000) while
+    random is flat; kcenter is worse than random with noise; at budget 50 ila
+    ties random."""
     rows = []
+    noise = [0.02, -0.01, 0.0, 0.01, -0.02]
 
-    def add(method, fraction, size, budget, losses, accs):
-        for seed, (loss, acc) in enumerate(zip(losses, accs)):
-            rows.append({"method": method, "pool_fraction": fraction, "pool_size": size, "budget": budget, "seed": seed,
-                         "dev_loss": loss, "accuracy": acc, "coverage_occupied": 0.5, "mean_RID": 0.5})
+    def add(method, fraction, size, budget, loss, spread=0.0, acc=0.5):
+        for seed in range(5):
+            rows.append({"method": method, "pool_fraction": fraction, "pool_size": size, "budget": budget,
+                         "seed": seed, "test_loss": loss + noise[seed] * (1 + spread), "mc_accuracy": acc,
+                         "coverage_occupied": 0.5, "mean_RID": 0.5})
 
-    add("ila", 1.0, 1000, 50, [2.50, 2.60], [0.30, 0.30])
-    add("random", 1.0, 1000, 50, [2.50, 2.60], [0.30, 0.30])
-    add("kcenter", 1.0, 1000, 50, [2.70, 2.70], [0.20, 0.20])
-    add("ila", 1.0, 1000, 100, [2.00, 2.20], [0.50, 0.60])
-    add("random", 1.0, 1000, 100, [2.10, 2.25], [0.50, 0.40])
-    add("kcenter", 1.0, 1000, 100, [1.90, 2.00], [0.70, 0.80])
-    add("ila", 0.5, 500, 100, [2.10, 2.10], [0.40, 0.40])
-    add("random", 0.5, 500, 100, [2.15, 2.15], [0.40, 0.40])
-    add("kcenter", 0.5, 500, 100, [2.20, 2.20], [0.30, 0.30])
-    add("ila", 0.25, 250, 100, [2.30, 2.30], [0.30, 0.30])
-    add("random", 0.25, 250, 100, [2.30, 2.30], [0.30, 0.30])
-    add("kcenter", 0.25, 250, 100, [2.40, 2.40], [0.20, 0.20])
+    for fraction, size, margin in ((0.25, 250, 0.0), (0.5, 500, -0.05), (1.0, 1000, -0.1)):
+        add("random", fraction, size, 100, 2.2)
+        add("ila", fraction, size, 100, 2.2 + margin, acc=0.6)
+        add("kcenter", fraction, size, 100, 2.4, spread=3.0)
+    add("random", 1.0, 1000, 50, 2.5)
+    add("ila", 1.0, 1000, 50, 2.5)
+    add("kcenter", 1.0, 1000, 50, 2.6, spread=3.0)
     return pd.DataFrame(rows)
 
 
-def test_summary_win_loss_logic_on_a_hand_made_table():
-    s = scaling.summarize(_hand_table(), "dev_loss", "ila", "random", fixed_budget=100)
-    assert s["metrics"] == ["dev_loss", "accuracy"]
-    assert [c["budget"] for c in s["by_budget"]] == [50, 100]
-    b100 = s["by_budget"][1]
-    vs_random, vs_kcenter = b100["vs"]["random"]["dev_loss"], b100["vs"]["kcenter"]["dev_loss"]
-    assert vs_random["mean_diff"] == pytest.approx(-0.075)
-    assert vs_random["diffs"] == pytest.approx({"0": -0.10, "1": -0.05})
-    assert vs_random["verdict"] == "reference_better" and vs_random["reference_wins"] == 2
-    # ILA loses to kcenter: the summary says so
-    assert vs_kcenter["mean_diff"] == pytest.approx(0.15)
-    assert vs_kcenter["verdict"] == "reference_worse" and vs_kcenter["reference_losses"] == 2
-    assert vs_kcenter["min_diff"] == pytest.approx(0.1) and vs_kcenter["max_diff"] == pytest.approx(0.2)
-    assert vs_kcenter["std_diff"] == pytest.approx(np.std([0.1, 0.2], ddof=1))
-    assert b100["rank"] == ["kcenter", "ila", "random"]
-    # accuracy: higher is better; one seed tied, one won
-    acc = b100["vs"]["random"]["accuracy"]
-    assert acc["mean_diff"] == pytest.approx(0.1) and acc["verdict"] == "reference_better"
-    assert (acc["reference_wins"], acc["ties"], acc["reference_losses"]) == (1, 1, 0)
-    assert b100["vs"]["kcenter"]["accuracy"]["verdict"] == "reference_worse"
-    # budget 50: identical to random (tie), better than kcenter
-    b50 = s["by_budget"][0]
-    assert b50["vs"]["random"]["dev_loss"]["verdict"] == "tie"
-    assert b50["vs"]["kcenter"]["dev_loss"]["verdict"] == "reference_better"
-    # per-method spread over seeds
-    st = b100["methods"]["ila"]["dev_loss"]
-    assert (st["min"], st["max"], st["n"]) == (2.0, 2.2, 2)
-    assert st["mean"] == pytest.approx(2.1) and st["std"] == pytest.approx(np.std([2.0, 2.2], ddof=1))
-    # the margin over random grows with the pool: 0 (250), 0.05 (500), 0.075 (1000)
-    pool = s["pool_scaling"]
-    assert pool["pool_sizes"] == [250, 500, 1000]
-    assert pool["dev_loss"]["margin_over_baseline"] == pytest.approx([0.0, 0.05, 0.075])
-    assert pool["dev_loss"]["grows"] is True and pool["dev_loss"]["monotone"] is True
-    assert pool["dev_loss"]["slope_per_doubling"] == pytest.approx(0.0375)
-    gains = pool["dev_loss"]["method_gain_small_to_large_pool"]
-    assert gains["ila"] == pytest.approx(0.2) and gains["random"] == pytest.approx(0.125)
-    text = " ".join(s["headline"])
-    assert "loses to kcenter (+0.1500)" in text
-    assert "margin of ila over random grows with pool size" in text
+PREDICTIONS = [
+    {"id": "P1", "text": "random is flat in pool size", "kind": "slope", "method": "random", "reference": None,
+     "metric": "test_loss", "expect": "zero"},
+    {"id": "P2", "text": "ila beats random at the largest pool", "kind": "difference", "method": "ila",
+     "reference": "random", "metric": "test_loss", "expect": "negative"},
+    {"id": "P3", "text": "ila's margin grows with the pool", "kind": "slope", "method": "ila", "reference": "random",
+     "metric": "test_loss", "expect": "negative"},
+    {"id": "P4", "text": "kcenter beats random", "kind": "difference", "method": "kcenter", "reference": "random",
+     "metric": "test_loss", "expect": "negative"},
+    {"id": "P5", "text": "ila ties random at budget 50", "kind": "difference", "method": "ila", "reference": "random",
+     "metric": "test_loss", "expect": "positive", "pool_fraction": 1.0, "budget": 50},
+]
 
 
-def test_summary_reports_a_shrinking_margin_and_a_single_seed_without_spread():
-    t = _hand_table()
-    t = t[t["seed"] == 0].copy()
-    # make ILA's advantage at the largest pool vanish
-    t.loc[(t["method"] == "ila") & (t["pool_size"] == 1000) & (t["budget"] == 100), "dev_loss"] = 2.20
-    s = scaling.summarize(t, "dev_loss", "ila", "random", fixed_budget=100)
-    p = s["pool_scaling"]["dev_loss"]
-    assert p["margin_over_baseline"] == pytest.approx([0.0, 0.05, -0.1])
-    assert p["grows"] is False and p["monotone"] is False
-    cmp = s["by_budget"][1]["vs"]["random"]["dev_loss"]
-    assert cmp["verdict"] == "reference_worse" and cmp["std_diff"] is None and cmp["n_seeds"] == 1
-    assert s["by_budget"][1]["methods"]["ila"]["dev_loss"]["std"] is None
-    assert "does not grow" in " ".join(s["headline"])
+def test_summary_intervals_slopes_and_predictions_on_a_hand_made_table():
+    s = scaling.summarize(_hand_table(), ["test_loss", "mc_accuracy", "answer_loss"], "random", 100,
+                          predictions=PREDICTIONS)
+    assert s["metrics"] == ["test_loss", "mc_accuracy"]  # answer_loss was not measured
+    assert s["seeds"] == [0, 1, 2, 3, 4] and s["n_runs"] == 60
+    d = {(x["method"], x["budget"], x["pool_fraction"], x["metric"]): x for x in s["differences"]}
+    ila = d[("ila", 100, 1.0, "test_loss")]
+    assert ila["diff"] == pytest.approx(-0.1) and ila["n"] == 5 and ila["holds"] is True
+    assert ila["half_width"] == pytest.approx(0.0, abs=1e-12)  # the same margin in every replicate
+    kc = d[("kcenter", 100, 1.0, "test_loss")]
+    assert kc["diff"] == pytest.approx(0.2) and kc["holds"] is True  # worse, and the interval says so
+    assert d[("ila", 50, 1.0, "test_loss")]["holds"] is False
+    slopes = {(x["method"], x["reference"], x["metric"]): x for x in s["slopes"]}
+    assert slopes[("ila", "random", "test_loss")]["slope"] == pytest.approx(-0.05)
+    assert slopes[("random", None, "test_loss")]["slope"] == pytest.approx(0.0, abs=1e-12)
+    m = {(x["method"], x["budget"], x["pool_fraction"], x["metric"]): x for x in s["means"]}
+    rnd = m[("random", 100, 1.0, "test_loss")]
+    sd = np.std([0.02, -0.01, 0.0, 0.01, -0.02], ddof=1)
+    assert rnd["mean"] == pytest.approx(2.2) and rnd["half_width"] == pytest.approx(2.776445 * sd / np.sqrt(5), rel=1e-5)
+    outcomes = {p["id"]: p["outcome"] for p in s["predictions"]}
+    assert outcomes == {"P1": "held", "P2": "held", "P3": "held", "P4": "failed", "P5": "not shown"}
+    text = "\n".join(s["headline"])
+    assert "better than random (95% CI excludes 0): ila; worse: kcenter" in text
     md = scaling.summary_markdown(s)
-    assert "## By budget (largest pool)" in md and "## By pool size (budget 100)" in md
-    assert "## Notes" not in md
-    noted = scaling.summary_markdown(scaling.summarize(t, "dev_loss", notes=["deita ran with a proxy"]))
-    assert "## Notes\n\n- deita ran with a proxy" in noted
-    assert "| ila |" in md
+    assert "## Predictions (written before the run)" in md and "| P4 | kcenter beats random |" in md
+    assert "**failed**" in md and "ila - random: -0.0500" in md
 
 
-def test_summary_without_accuracy_or_reference():
-    t = _hand_table().assign(accuracy=np.nan)
-    s = scaling.summarize(t, "dev_loss", "ila", "random", 100)
-    assert s["metrics"] == ["dev_loss"] and "accuracy" not in s["pool_scaling"]
-    s = scaling.summarize(t[t["method"] != "ila"], "dev_loss", "ila", "random", 100)
-    assert s["reference_present"] is False and s["by_budget"][0]["vs"] == {}
-    assert "no comparison" in s["headline"][0]
-    with pytest.raises(ValueError, match="metric"):
-        scaling.summarize(t, "accuracy")
+def test_prediction_outcomes():
+    assert scaling.outcome("negative", -0.3, -0.1) == "held"
+    assert scaling.outcome("negative", 0.1, 0.3) == "failed"
+    assert scaling.outcome("negative", -0.1, 0.3) == "not shown"
+    assert scaling.outcome("positive", 0.1, 0.3) == "held"
+    assert scaling.outcome("zero", -0.1, 0.3) == "held" and scaling.outcome("zero", 0.1, 0.3) == "failed"
+    assert scaling.outcome("negative", None, None) == "not shown"
+    with pytest.raises(ValueError, match="expects"):
+        scaling.outcome("smaller", 0, 1)
+
+
+def test_summary_needs_a_measured_metric_and_the_baseline():
+    t = _hand_table()
+    with pytest.raises(ValueError, match="none of the summary metrics"):
+        scaling.summarize(t, ["answer_loss"], "random", 100)
+    with pytest.raises(ValueError, match="baseline 'coverage'"):
+        scaling.summarize(t, ["test_loss"], "coverage", 100)
 
 
 def test_figures_are_written_and_byte_stable(tmp_path):
     t = _hand_table()
     for i in (0, 1):
-        scaling.plot_budget(t, "dev_loss", "ila", tmp_path / f"b{i}.png", tmp_path / f"b{i}.pdf", dpi=50)
-        scaling.plot_pool(t, "dev_loss", "ila", 100, tmp_path / f"p{i}.png", tmp_path / f"p{i}.pdf", dpi=50)
+        scaling.plot_budget(t, "test_loss", "ila", tmp_path / f"b{i}.png", tmp_path / f"b{i}.pdf", dpi=50)
+        scaling.plot_pool(t, "test_loss", "ila", 100, tmp_path / f"p{i}.png", tmp_path / f"p{i}.pdf", dpi=50)
         scaling.plot_selection(t, "ila", tmp_path / f"s{i}.png", tmp_path / f"s{i}.pdf", dpi=50)
     for stem in ("b", "p", "s"):
         for ext in ("png", "pdf"):
