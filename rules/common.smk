@@ -189,6 +189,10 @@ def final_outputs():
         ]
     if config["scaling"]["enabled"]:
         out += scaling_outputs()
+        if ila_needs_model():
+            out += [f"{RESULTS}/tables/devloss_check.md", f"{RESULTS}/tables/devloss_check.json"]
+            if not config["selection"]["ila"]["calibration"]:
+                out.append(f"{RESULTS}/tables/devloss_model.md")
     if benchmarks_enabled():
         out.append(f"{RESULTS}/tables/benchmarks.csv")
     return out
@@ -254,6 +258,70 @@ def regression_runs(subsets):
         }
         for s in subsets
     ]
+
+
+def calibration_names():
+    """Calibration runs of the dev-loss model (none when a model is given)."""
+    from ila.devloss import calibration_names as names
+
+    if not ila_needs_model() or config["selection"]["ila"]["calibration"]:
+        return []
+    return names(config["selection"]["ila"])
+
+
+def calibration_budget():
+    """Budget of the calibration selections: selection.ila.calibration_budget,
+    else the scaling study's fixed budget."""
+    b = config["selection"]["ila"]["calibration_budget"]
+    return int(b) if b is not None else scaling_fixed_budget()
+
+
+def calibration_runs(names):
+    from ila.records import derived_seed
+
+    return [
+        {
+            "name": n,
+            "ids": f"{RESULTS}/calibration/selections/{n}.txt",
+            "seed": derived_seed(config["seed"], "calibration", n),
+            "metrics": f"{RESULTS}/calibration/runs/{n}.json",
+            "staging": f"{RESULTS}/checkpoints/calibration/{n}",
+            "fields": {"calibration": n},
+        }
+        for n in names
+    ]
+
+
+def devloss_regression_inputs():
+    """The regression study's runs, when the dev-loss model also fits them."""
+    if "regression" not in config["selection"]["ila"]["model_data"] or not config["regression"]["enabled"]:
+        return []
+    return [f"{RESULTS}/regression/members.parquet", f"{RESULTS}/tables/regression.csv",
+            f"{RESULTS}/tables/examples.parquet"]
+
+
+def ila_needs_model():
+    """Whether a method that chooses its knob with the dev-loss model is used."""
+    from ila.devloss import MODELLED
+
+    used = set(config["selection"]["methods"]) | {config["selection"]["export_method"]}
+    return bool(used & set(MODELLED))
+
+
+def ila_model_path():
+    """The dev-loss model: selection.ila.calibration (reused from an earlier
+    run of the same base model), else the one this run fits."""
+    return config["selection"]["ila"]["calibration"] or f"{RESULTS}/calibration/model.json"
+
+
+def ila_model_for(method):
+    from ila.devloss import MODELLED
+
+    return [ila_model_path()] if method in MODELLED else []
+
+
+def ila_model_input(wildcards):
+    return ila_model_for(wildcards.method)
 
 
 def scaling_groups():

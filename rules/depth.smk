@@ -80,6 +80,7 @@ rule depth_table:
     params:
         domain_from=config["depth"]["domain_from"],
         labels=config["depth"]["labels"],
+        rid_within=config["depth"]["rid_within"],
     log:
         f"{LOGS}/depth_table.log",
     conda:

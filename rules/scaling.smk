@@ -115,6 +115,32 @@ rule scaling_composition:
         "../scripts/scaling_composition.py"
 
 
+rule devloss_check:
+    input:
+        model=ila_model_path(),
+        table=rules.scaling_table.output.table,
+        records=expand(
+            f"{RESULTS}/selection/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+        ),
+        ids=expand(f"{RESULTS}/selection/{{method}}/{{key}}.txt", method=selection_methods(), key=scaling_keys()),
+        candidates=f"{RESULTS}/selection/candidates.parquet",
+    output:
+        table=f"{RESULTS}/tables/devloss_check.csv",
+        summary=f"{RESULTS}/tables/devloss_check.json",
+        markdown=report(
+            f"{RESULTS}/tables/devloss_check.md",
+            caption=f"{REPORT}/devloss_check.rst",
+            category="Scaling study",
+            labels={"table": "dev-loss model out of sample"},
+        ),
+    log:
+        f"{LOGS}/devloss_check.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/devloss_check.py"
+
+
 rule scaling_summary:
     input:
         table=rules.scaling_table.output.table,

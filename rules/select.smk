@@ -60,12 +60,14 @@ rule select_method:
         pool=rules.ingest.output.pool,
         dev=rules.split_dev.output.dev,
         scores=deita_scores_input,
+        model=ila_model_input,
     output:
         ids=expand(f"{RESULTS}/selection/{{{{method}}}}/{{key}}.txt", key=scaling_keys()),
         records=expand(f"{RESULTS}/selection/{{{{method}}}}/{{key}}.json", key=scaling_keys()),
     params:
         grid_keys=scaling_keys(),
         method_params=lambda wc: config["selection"]["params"].get(wc.method, {}),
+        ila=config["selection"]["ila"],
         allow_short=config["selection"]["allow_short"],
         seed=config["seed"],
     wildcard_constraints:
@@ -97,6 +99,7 @@ rule export_selection:
         dev=rules.split_dev.output.dev,
         ledger=rules.select_candidates.output.ledger,
         scores=deita_scores_input,
+        model=ila_model_input,
     output:
         jsonl=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.jsonl",
         ids=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.txt",
@@ -105,6 +108,7 @@ rule export_selection:
     params:
         method=lambda wc: wc.method,
         method_params=lambda wc: config["selection"]["params"].get(wc.method, {}),
+        ila=config["selection"]["ila"],
         allow_short=config["selection"]["allow_short"],
         replicate=config["selection"]["export_seed"],
         export_format=config["selection"]["export_format"],
@@ -133,6 +137,7 @@ rule export_selection_default:
         dev=rules.split_dev.output.dev,
         ledger=rules.select_candidates.output.ledger,
         scores=deita_scores_for(config["selection"]["export_method"]),
+        model=ila_model_for(config["selection"]["export_method"]),
     output:
         jsonl=f"{RESULTS}/selection/export/b{{budget}}.jsonl",
         ids=f"{RESULTS}/selection/export/b{{budget}}.txt",
@@ -141,6 +146,7 @@ rule export_selection_default:
     params:
         method=config["selection"]["export_method"],
         method_params=config["selection"]["params"].get(config["selection"]["export_method"], {}),
+        ila=config["selection"]["ila"],
         allow_short=config["selection"]["allow_short"],
         replicate=config["selection"]["export_seed"],
         export_format=config["selection"]["export_format"],

@@ -11,6 +11,7 @@ table, ledger = depth.build_examples_table(
     io.read_parquet(snakemake.input.cells),  # noqa: F821
     domain_mode=p.domain_from,
     label_mode=p.labels,
+    rid_within=p.rid_within,
 )
 io.write_parquet(snakemake.output.table, table)  # noqa: F821
 io.write_json(snakemake.output.ledger, ledger)  # noqa: F821

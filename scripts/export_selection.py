@@ -6,7 +6,7 @@ import os  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ila import embed, io, records, scaling  # noqa: E402
+from ila import devloss, embed, io, records, scaling  # noqa: E402
 from ila.pool import export  # noqa: E402
 
 p = snakemake.params  # noqa: F821
@@ -18,6 +18,8 @@ pool = io.read_parquet(inp.pool)
 pool_ids = pool["id"].tolist()
 vectors = np.load(inp.embeddings, allow_pickle=False)
 point = scaling.GridPoint(1.0, budget, int(p.replicate))
+model = io.read_json(inp.model[0]) if inp.model else None
+params = devloss.method_params(p.method, p.method_params, p.ila, model, devloss.dev_domain_mix(pool, io.read_ids(inp.dev)))
 [(_, sel)] = scaling.select_grid(
     p.method,
     candidates,
@@ -25,7 +27,7 @@ point = scaling.GridPoint(1.0, budget, int(p.replicate))
     p.seed,
     vectors[embed.rows_for(candidates["id"].tolist(), pool_ids)],
     vectors[embed.rows_for(io.read_ids(inp.dev), pool_ids)],
-    dict(p.method_params),
+    params,
     p.allow_short,
     io.read_parquet(inp.scores[0]) if inp.scores else None,
 )
@@ -42,6 +44,9 @@ record["export_format"] = p.export_format
 record["renamed_columns"] = renamed
 if inp.scores:
     record["deita_scorers"] = io.read_json(inp.scores[1])
+if inp.model:  # which calibration chose the knob (reused from an earlier run, or fitted in this one)
+    record["dev_loss_model"] = {"path": inp.model[0], "sha256": io.sha256_file(inp.model[0]),
+                                "knob": sel.info.get("knob"), "variant": sel.info.get("variant")}
 io.write_json(out.record, record)
 if renamed:
     log.info("input columns renamed in the export (trainers read these names): %s", renamed)

@@ -4,7 +4,7 @@ from ila.workflow import start
 log = start(snakemake)  # noqa: F821
 import numpy as np  # noqa: E402
 
-from ila import embed, io, scaling  # noqa: E402
+from ila import devloss, embed, io, scaling  # noqa: E402
 
 p = snakemake.params  # noqa: F821
 inp = snakemake.input  # noqa: F821
@@ -18,9 +18,10 @@ dev_embeddings = vectors[embed.rows_for(io.read_ids(inp.dev), pool_ids)]
 scores = io.read_parquet(inp.scores[0]) if inp.scores else None
 scorers = io.read_json(inp.scores[1]) if inp.scores else None
 points = [scaling.parse_key(k) for k in p.grid_keys]
-results = scaling.select_grid(
-    method, candidates, points, p.seed, embeddings, dev_embeddings, dict(p.method_params), p.allow_short, scores
-)
+model = io.read_json(inp.model[0]) if inp.model else None
+dev_mix = devloss.dev_domain_mix(io.read_parquet(inp.pool, columns=["id", "domain"]), io.read_ids(inp.dev))
+params = devloss.method_params(method, p.method_params, p.ila, model, dev_mix)
+results = scaling.select_grid(method, candidates, points, p.seed, embeddings, dev_embeddings, params, p.allow_short, scores)
 for (point, sel), ids_path, record_path in zip(results, out.ids, out.records):
     if not ids_path.endswith(f"/{point.key}.txt"):
         raise RuntimeError(f"output {ids_path} does not match grid point {point.key}")
@@ -28,5 +29,7 @@ for (point, sel), ids_path, record_path in zip(results, out.ids, out.records):
     record = scaling.selection_record(method, point, sel, len(candidates))
     if scorers is not None:
         record["deita_scorers"] = scorers
+    if inp.model:
+        record["dev_loss_model"] = {"path": inp.model[0], "sha256": io.sha256_file(inp.model[0])}
     io.write_json(record_path, record)
     log.info("%s %s: %d selected in %.3f s, excluded %s", method, point.key, len(sel.ids), sel.seconds, sel.excluded)

@@ -84,11 +84,16 @@ def build_examples_table(
     landscape: pd.DataFrame,
     domain_mode: str = "data",
     label_mode: str = "data",
+    rid_within: str = "domain",
 ) -> tuple[pd.DataFrame, dict]:
     """The per-example landscape table (DESIGN.md): id, domain, rid_domain,
     n_labels, cell, x, y, T, loss_base, loss_sft, ID, RID, for every scored
     example, joined by id. Examples with T == 0 cannot have a depth; they
-    are left out and counted in the returned ledger."""
+    are left out and counted in the returned ledger. ``rid_within``:
+    "domain" (METHOD.md) or "domain_labels", the ablation that ranks ID
+    within (domain, |labels|), so RID cannot become a tag count."""
+    if rid_within not in ("domain", "domain_labels"):
+        raise ValueError(f"depth.rid_within must be 'domain' or 'domain_labels', got {rid_within!r}")
     need = {"id", "T", "loss_base", "loss_sft"}
     if not need <= set(scores.columns):
         raise ValueError(f"scores table lacks columns {sorted(need - set(scores.columns))}")
@@ -104,6 +109,8 @@ def build_examples_table(
     df["cell"] = df["cell"].astype(np.int64)
     df["n_labels"] = n_labels(df["labels"].tolist(), label_mode)
     df["rid_domain"], ledger["rid_domain_from_cell"] = depth_domains(df["domain"], df["cell"], domain_mode)
+    if rid_within == "domain_labels":
+        df["rid_domain"] = df["rid_domain"].astype(str) + "|" + df["n_labels"].astype(str)
     df["ID"] = information_depth(df["loss_base"], df["loss_sft"], df["T"], df["n_labels"])
     df["RID"] = relative_depth(df["id"], df["ID"], df["rid_domain"])
     ledger["with_depth"] = int(len(df))

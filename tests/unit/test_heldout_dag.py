@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HELD_OUT = {"heldout_ids", "toy_eval_set"}
 #: rules that fit, calibrate or select: nothing of the test set or the benchmark may reach them
-FIT = re.compile(r"^(select_\w+|regression_\w+|warmup(_set)?|score_\w+|depth_table|cells|project|embed_\w+|split_dev)$")
+FIT = re.compile(r"^(select_\w+|regression_\w+|calibration_\w+|devloss_model|warmup(_set)?|score_\w+|depth_table|cells|project|embed_\w+|split_dev)$")
 
 
 def job_dag(config: str, workdir: Path) -> tuple[dict[int, str], dict[int, set[int]]]:
