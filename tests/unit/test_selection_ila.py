@@ -37,22 +37,23 @@ def landscape(n=600, cells=25, seed=1, rid_decimals=None) -> pd.DataFrame:
     rid = rng.random(n)
     if rid_decimals is not None:
         rid = np.round(rid, rid_decimals)
-    return pd.DataFrame({"id": [f"x{i:05d}" for i in range(n)], "cell": cell, "RID": rid})
+    domain = np.array(["arith", "dates", "sort"])[cell % 3]
+    return pd.DataFrame({"id": [f"x{i:05d}" for i in range(n)], "cell": cell, "RID": rid, "domain": domain})
 
 
 # --------------------------------------------------------------------------- ILA
 
 
 def test_ila_exact_order_on_three_cell_toy():
-    sel = select("ila", toy(), budget=7, seed=0)
+    sel = select("ila-roundrobin", toy(), budget=7, seed=0)
     # round 1: a1 (.9) > c1 (.7) > b1 (.5); round 2: a2 (.8) > b2 (.4) > c2 (.1); round 3: a3
     assert sel.ids == ["a1", "c1", "b1", "a2", "b2", "c2", "a3"]
-    assert isinstance(sel, Selection) and sel.method == "ila" and sel.budget == 7 and sel.seed == 0
+    assert isinstance(sel, Selection) and sel.method == "ila-roundrobin" and sel.budget == 7 and sel.seed == 0
     assert sel.info["rounds"] == 3 and sel.info["cells_in_last_round"] == 1
     assert sel.excluded == {"cell_missing": 0, "rid_missing": 0}
     # a prefix budget is the prefix of the order
-    assert select("ila", toy(), budget=4, seed=0).ids == ["a1", "c1", "b1", "a2"]
-    assert select("ila", toy(), budget=4, seed=0).info["cells_reached"] == 3
+    assert select("ila-roundrobin", toy(), budget=4, seed=0).ids == ["a1", "c1", "b1", "a2"]
+    assert select("ila-roundrobin", toy(), budget=4, seed=0).info["cells_reached"] == 3
 
 
 def _rounds(df: pd.DataFrame, ids: list[str]) -> list[int]:
@@ -70,7 +71,7 @@ def _rounds(df: pd.DataFrame, ids: list[str]) -> list[int]:
 def test_ila_one_per_cell_before_a_second_and_higher_rid_cell_first():
     df = landscape()
     sizes = df["cell"].value_counts()
-    sel = select("ila", df, budget=len(df), seed=3)
+    sel = select("ila-roundrobin", df, budget=len(df), seed=3)
     rounds = _rounds(df, sel.ids)
     assert rounds == sorted(rounds)  # never a rank-r+1 pick before all rank-r picks
     rid = df.set_index("id")["RID"]
@@ -87,7 +88,7 @@ def test_ila_one_per_cell_before_a_second_and_higher_rid_cell_first():
         assert np.all(np.diff(g.sort_values("pos")["RID"].to_numpy()) <= 0)
     # the first round reaches every cell
     k = int(df["cell"].nunique())
-    assert select("ila", df, budget=k, seed=3).info["cells_reached"] == k
+    assert select("ila-roundrobin", df, budget=k, seed=3).info["cells_reached"] == k
 
 
 def test_ila_ties_broken_by_seeded_hash():
@@ -96,11 +97,11 @@ def test_ila_ties_broken_by_seeded_hash():
     df = pd.DataFrame({"id": ids, "cell": 0, "RID": 0.5})
     for seed in (0, 1, 7):
         expected = sorted(ids, key=lambda i: sha_key(seed, i))
-        assert select("ila", df, 20, seed).ids == expected
-    assert select("ila", df, 20, 0).ids != select("ila", df, 20, 1).ids
+        assert select("ila-roundrobin", df, 20, seed).ids == expected
+    assert select("ila-roundrobin", df, 20, 0).ids != select("ila-roundrobin", df, 20, 1).ids
     # ties across cells in one round: equal RID -> hash order of those candidates
     df2 = pd.DataFrame({"id": ["p", "q", "r"], "cell": [0, 1, 2], "RID": [0.5, 0.5, 0.5]})
-    assert select("ila", df2, 3, 5).ids == sorted(["p", "q", "r"], key=lambda i: sha_key(5, i))
+    assert select("ila-roundrobin", df2, 3, 5).ids == sorted(["p", "q", "r"], key=lambda i: sha_key(5, i))
 
 
 def test_seeded_hash_matches_documented_key():
@@ -115,11 +116,11 @@ def test_ila_counts_missing_cell_and_rid():
     df.loc[df["id"] == "a1", "cell"] = pd.NA
     df.loc[df["id"] == "c1", "RID"] = np.nan
     df.loc[df["id"] == "b1", "RID"] = np.inf
-    sel = select("ila", df, budget=4, seed=0)
+    sel = select("ila-roundrobin", df, budget=4, seed=0)
     assert sel.excluded == {"cell_missing": 1, "rid_missing": 2}
     assert sel.ids == ["a2", "b2", "c2", "a3"]
     with pytest.raises(ValueError, match="exceeds the 4 eligible"):
-        select("ila", df, budget=5, seed=0)
+        select("ila-roundrobin", df, budget=5, seed=0)
 
 
 def test_ila_handles_a_million_candidates_fast():
@@ -129,7 +130,7 @@ def test_ila_handles_a_million_candidates_fast():
         {"id": [f"{i:016x}" for i in range(n)], "cell": rng.integers(0, 2500, n), "RID": rng.random(n)}
     )
     t = time.perf_counter()
-    sel = select("ila", df, budget=10_000, seed=0)
+    sel = select("ila-roundrobin", df, budget=10_000, seed=0)
     seconds = time.perf_counter() - t
     assert len(sel.ids) == 10_000
     assert sel.info["cells_reached"] == 2500 and sel.info["rounds"] == 4
@@ -176,7 +177,7 @@ def test_coverage_round_robin_with_random_order_inside_cells():
 # --------------------------------------------------------------------------- interface
 
 
-@pytest.mark.parametrize("method", ["ila", "random", "depth", "coverage"])
+@pytest.mark.parametrize("method", ["ila-roundrobin", "ila-tilt", "ila-band", "random", "random-balanced", "depth", "coverage"])
 def test_order_independent_and_repeatable(method):
     df = landscape(400, cells=15, seed=9, rid_decimals=1)  # many RID ties
     a = select(method, df, 120, seed=11)
@@ -190,13 +191,13 @@ def test_order_independent_and_repeatable(method):
 def test_budget_rules():
     df = toy()
     with pytest.raises(ValueError, match="budget 8 exceeds the 7 eligible"):
-        select("ila", df, 8, 0)
-    short = select("ila", df, 8, 0, allow_short=True)
+        select("ila-roundrobin", df, 8, 0)
+    short = select("ila-roundrobin", df, 8, 0, allow_short=True)
     assert len(short.ids) == 7 and short.info["short_by"] == 1
-    assert select("ila", df, 0, 0).ids == []
+    assert select("ila-roundrobin", df, 0, 0).ids == []
     for bad in (-1, 2.5, True):
         with pytest.raises(ValueError, match="budget must be"):
-            select("ila", df, bad, 0)
+            select("ila-roundrobin", df, bad, 0)
 
 
 def test_input_validation():
@@ -204,24 +205,26 @@ def test_input_validation():
     with pytest.raises(ValueError, match="unknown selection method 'nope'"):
         select("nope", df, 1, 0)
     with pytest.raises(ValueError, match="unknown parameter"):
-        select("ila", df, 1, 0, temperature=1.0)
+        select("ila-roundrobin", df, 1, 0, temperature=1.0)
     with pytest.raises(ValueError, match="embeddings have 3 rows but candidates have 7"):
         select("random", df, 1, 0, embeddings=np.zeros((3, 4), np.float32))
     dup = pd.concat([df, df.iloc[:1]])
     with pytest.raises(ValueError, match="1 duplicate ids"):
         select("random", dup, 1, 0)
     with pytest.raises(ValueError, match="needs a column 'RID'"):
-        select("ila", df.drop(columns="RID"), 1, 0)
+        select("ila-roundrobin", df.drop(columns="RID"), 1, 0)
     with pytest.raises(ValueError, match="ids must be strings"):
         select("random", df.assign(id=range(7)), 1, 0)
 
 
 def test_registry_and_selection_record():
-    assert set(METHODS) == {"ila", "random", "depth", "coverage", "ifd", "deita", "kcenter", "facility", "rds"}
+    assert set(METHODS) == {"ila", "ila-roundrobin", "ila-tilt", "ila-band", "ila-modelled-tilt", "ila-modelled-band",
+                            "random", "random-balanced", "depth", "coverage", "ifd", "deita", "kcenter", "facility",
+                            "rds"}
     assert method_params("deita")["similarity_threshold"] == 0.9
-    sel = select("ila", toy(), 3, 0)
+    sel = select("ila-roundrobin", toy(), 3, 0)
     d = sel.as_dict()
-    assert d["ids"] == ["a1", "c1", "b1"] and d["method"] == "ila" and d["seconds"] >= 0
+    assert d["ids"] == ["a1", "c1", "b1"] and d["method"] == "ila-roundrobin" and d["seconds"] >= 0
     import json
 
     json.dumps(d)  # JSON-ready
