@@ -20,10 +20,14 @@ def test_default_config_validates_and_fills_defaults():
     assert cfg["pool"]["fields"]["instruction"] == "instruction"
     assert cfg["finetune"]["epochs"] == 2
     assert cfg["cells"]["method"] == "grid"
-    # the default scaling study compares ILA with every baseline
+    # the default scaling study: ILA, its first reading, random, balanced random and coverage-only;
+    # configs/scaling-full.yaml adds both ILA variants by name and every other baseline
     from ila.selection import METHODS
 
-    assert sorted(cfg["selection"]["methods"]) == sorted(METHODS)
+    assert cfg["selection"]["methods"] == ["ila", "ila-roundrobin", "random", "random-balanced", "coverage"]
+    full = load("configs/scaling-full.yaml")["selection"]["methods"]
+    assert set(full) == set(METHODS) - {"ila-tilt", "ila-band"}  # the fixed-knob ones are the calibration's
+    assert len(cfg["scaling"]["seeds"]) >= 5 and max(cfg["scaling"]["pool_fractions"]) / min(cfg["scaling"]["pool_fractions"]) >= 8
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))

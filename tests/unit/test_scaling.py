@@ -146,7 +146,7 @@ def _candidates(n=200, cells=10, seed=0):
 def test_select_grid_selects_inside_each_pool_fraction():
     cand, emb = _candidates()
     points = scaling.grid([0.25, 1.0], [20, 40], 40, [0], "axes")
-    results = scaling.select_grid("ila", cand, points, 5, emb)
+    results = scaling.select_grid("ila-roundrobin", cand, points, 5, emb)
     assert [p for p, _ in results] == points
     quarter = set(scaling.pool_members(cand, 0.25, 5, 0)["id"])
     for point, sel in results:
@@ -177,8 +177,8 @@ def test_select_grid_names_the_point_when_a_budget_does_not_fit():
 def test_selection_record_and_run_seed():
     cand, emb = _candidates(n=50)
     point = GridPoint(1.0, 10, 2)
-    [(_, sel)] = scaling.select_grid("ila", cand, [point], 0, emb)
-    d = scaling.selection_record("ila", point, sel, len(cand))
+    [(_, sel)] = scaling.select_grid("ila-roundrobin", cand, [point], 0, emb)
+    d = scaling.selection_record("ila-roundrobin", point, sel, len(cand))
     assert "ids" not in d
     assert d["key"] == "f1-b10-s2" and d["pool_size"] == 50 and d["n_selected"] == 10
     assert d["replicate_seed"] == 2 and d["seed"] == scaling.selection_seed(0, 2)

@@ -294,12 +294,19 @@ def full_landscape(n=240, d=8, seed=0):
 
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_every_method_is_order_independent_and_repeatable(method):
+    from ila.devloss import FEATURES, MODELLED, domain_mix
+
     df, x, dev = full_landscape()
+    df["domain"] = np.array(["a", "b", "c"])[df["cell"].to_numpy() % 3]
     budget = 30
-    kw = {"embeddings": x, "dev_embeddings": dev}
+    params = {}
+    if method in MODELLED:
+        model = {"features": list(FEATURES), "coef": {"const": 2.0, "log_coverage": -0.3, "mean_RID": -0.2, "shift": 0.4}}
+        params = {"model": model, "dev_mix": domain_mix(df["domain"])}
+    kw = {"embeddings": x, "dev_embeddings": dev, **params}
     a = select(method, df, budget, seed=2, **kw)
     perm = np.random.default_rng(1).permutation(len(df))
-    b = select(method, df.iloc[perm], budget, seed=2, embeddings=x[perm], dev_embeddings=dev)
+    b = select(method, df.iloc[perm], budget, seed=2, embeddings=x[perm], dev_embeddings=dev, **params)
     c = select(method, df, budget, seed=2, **kw)
 
     def stable_info(s):

@@ -166,7 +166,10 @@ class _Shared:
             rows = pd.concat([self.pool, io.read_parquet(spec.heldout)], ignore_index=True)
         self.evals = {}
         for name, path in sorted(spec.eval_sets.items()):
-            records = rec.to_records(rec.rows_by_id(rows, io.read_ids(path), f"pool or held-out rows ({name})"))
+            table = rec.rows_by_id(rows, io.read_ids(path), f"pool or held-out rows ({name})")
+            if name == "benchmark" and "source" in table:  # the held-out benchmarks: one loss per benchmark
+                table = table.assign(domain=table["source"])
+            records = rec.to_records(table)
             tokens = tokenize_records(records, self.tokenizer, spec.template, spec.settings.max_length,
                                       condition_on_prompt=True)
             self.evals[name] = (records, tokens)

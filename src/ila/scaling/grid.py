@@ -159,8 +159,8 @@ def run_seed(master_seed: int, method: str, point: GridPoint) -> int:
 def check_config(config: dict) -> None:
     """Scaling settings that cannot run together, rejected before any job
     (ValueError naming the keys): the grid itself, the exact-match problems
-    within the benchmark, the baseline and every prediction's methods among
-    selection.methods."""
+    within the benchmark, the baseline among selection.methods, unique
+    prediction ids."""
     sc = config["scaling"]
     if not sc.get("enabled", True):
         return
@@ -172,7 +172,8 @@ def check_config(config: dict) -> None:
     if config["pool"]["source"] == "toy" and sc["eval_per_family"] > per_family:
         raise ValueError(f"scaling.eval_per_family ({sc['eval_per_family']}) exceeds split.benchmark_per_family "
                          f"({per_family}): the exact-match problems are drawn from the benchmark")
-    for p in sc.get("predictions", []):
-        for key in ("method", "reference"):
-            if p.get(key) is not None and p[key] not in methods:
-                raise ValueError(f"scaling.predictions[{p['id']}].{key} {p[key]!r} is not in selection.methods {methods}")
+    ids = [p["id"] for p in sc.get("predictions", [])]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"scaling.predictions: ids repeat: {ids}")
+    # A prediction about a method this config does not run (a config that
+    # extends config.yaml with fewer methods) is reported as not measured.
