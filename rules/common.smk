@@ -118,7 +118,7 @@ def scaling_notes():
 def scaling_metrics():
     """The metrics the scaling summary reports, the primary one first."""
     primary = config["scaling"]["metric"]
-    rest = ["test_loss", "mc_accuracy", "answer_loss", "benchmark_loss", "accuracy"]
+    rest = ["test_loss", "mc_accuracy", "mc_answer_accuracy", "answer_loss", "benchmark_loss", "accuracy"]
     return [primary] + [m for m in rest if m != primary]
 
 
@@ -134,10 +134,12 @@ def toy_truth_input():
     return [f"{RESULTS}/pool/truth.parquet"] if config["pool"]["source"] == "toy" else []
 
 
-def toy_mc_input():
-    """The toy task benchmark as 4-way multiple-choice items (toy pools)."""
+def toy_mc_input(stem="eval_mc"):
+    """The toy task benchmark as 4-way multiple-choice items (toy pools):
+    whole responses (eval_mc) or final answer lines after the gold steps
+    (eval_mc_answer)."""
     toy = config["pool"]["source"] == "toy"
-    return [f"{RESULTS}/scaling/eval_mc.jsonl"] if toy and config["split"]["benchmark_per_family"] > 0 else []
+    return [f"{RESULTS}/scaling/{stem}.jsonl"] if toy and config["split"]["benchmark_per_family"] > 0 else []
 
 
 def scaling_eval_sets():
@@ -345,7 +347,8 @@ def scaling_runs(names):
             "staging": f"{RESULTS}/checkpoints/scaling/{method}/{key}",
             "model_dir": f"{RESULTS}/scaling/models/{method}/{key}" if keep else None,
             "generations": f"{RESULTS}/scaling/runs/{method}/{key}.generations.jsonl" if toy_eval_input() else None,
-            "mc_scores": f"{RESULTS}/scaling/runs/{method}/{key}.mc.jsonl" if toy_mc_input() else None,
+            "mc_scores": {name: f"{RESULTS}/scaling/runs/{method}/{key}.{name}.jsonl"
+                          for name in config["scaling"]["benchmarks"]} if toy_mc_input() else {},
             "fields": {"method": method, "key": key, "run_seed": seed, "accuracy": None},
         })
     return out

@@ -9,6 +9,7 @@ rule toy_eval_set:
     output:
         problems=f"{RESULTS}/scaling/eval_set.jsonl",
         mc=f"{RESULTS}/scaling/eval_mc.jsonl",
+        mc_answer=f"{RESULTS}/scaling/eval_mc_answer.jsonl",
         ledger=f"{RESULTS}/scaling/eval_set.json",
     params:
         per_family=config["scaling"]["eval_per_family"],
@@ -38,13 +39,15 @@ for _group, _names in scaling_groups().items():
             heldout=rules.ingest.output.heldout,
             test=rules.heldout_ids.output.test,
             benchmark=rules.heldout_ids.output.benchmark,
-            mc_items=toy_mc_input(),
+            mc=toy_mc_input() if "mc" in config["scaling"]["benchmarks"] else [],
+            mc_answer=toy_mc_input("eval_mc_answer") if "mc_answer" in config["scaling"]["benchmarks"] else [],
             problems=toy_eval_input(),
         output:
             runs=[r["metrics"] for r in _runs],
             models=[directory(r["model_dir"]) for r in _runs] if benchmarks_enabled() else [],
             generations=[r["generations"] for r in _runs] if toy_eval_input() else [],
-            mc=[r["mc_scores"] for r in _runs] if toy_mc_input() else [],
+            mc=[r["mc_scores"]["mc"] for r in _runs if "mc" in r["mc_scores"]],
+            mc_answer=[r["mc_scores"]["mc_answer"] for r in _runs if "mc_answer" in r["mc_scores"]],
         params:
             kind="study",
             eval_sets=scaling_eval_sets(),

@@ -52,6 +52,12 @@ def test_realpool_slice_is_ingested_with_a_complete_ledger(realpool_run):
     # the folder's domains come through from the data
     assert {"general", "math", "code", "roleplay"} <= set(pool["domain"])
     assert set(pool["domain"]) <= {"general", "math", "code", "roleplay", "reasoning"}
+    # the public test sets are held out as benchmarks, never pooled; a test set is drawn from the rest
+    held = pd.read_parquet(work / R / "pool/heldout.parquet")
+    benchmarks = {"gsm8k_test", "alpaca_eval_gpt4_1106_preview", "mt_bench_gpt4_reference", "self_instruct_user_oriented"}
+    assert set(held.loc[held["split"] == "benchmark", "source"]) == benchmarks
+    assert not set(pool["source"]) & benchmarks
+    assert not set(held["id"]) & set(pool["id"]) and (held["split"] == "test").sum() == 70
 
 
 def test_realpool_slice_regression_study_fits_every_subset(realpool_run):

@@ -54,7 +54,7 @@ def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str]) -> dict:
         "pool_sha256": io.sha256_file(spec.pool),
         "heldout_sha256": io.sha256_file(spec.heldout) if spec.heldout else None,
         "eval_sets": {k: io.sha256_file(v) for k, v in sorted(spec.eval_sets.items())},
-        "mc_sha256": io.sha256_file(spec.mc_items) if spec.mc_items else None,
+        "mc_sets": {k: io.sha256_file(v) for k, v in sorted(spec.mc_sets.items())},
         "problems_sha256": io.sha256_file(spec.problems) if spec.problems else None,
         "settings": spec.to_json(),
     }
@@ -84,7 +84,7 @@ def _staged(run: RunSpec) -> dict[str, str]:
         "metrics": os.path.join(run.staging, "metrics.json"),
         "model": os.path.join(run.staging, "model"),
         "generations": os.path.join(run.staging, "generations.jsonl"),
-        "mc": os.path.join(run.staging, "mc.jsonl"),
+        **{f"mc:{name}": os.path.join(run.staging, f"{name}.jsonl") for name in run.mc_scores},
         "trainer": os.path.join(run.staging, "trainer"),
         "finished": os.path.join(run.staging, FINISHED),
     }
@@ -102,7 +102,7 @@ def _finished(run: RunSpec, fp: dict) -> dict | None:
         return None
     if run.generations and not os.path.isfile(paths["generations"]):
         return None
-    if run.mc_scores and not os.path.isfile(paths["mc"]):
+    if any(not os.path.isfile(paths[f"mc:{name}"]) for name in run.mc_scores):
         return None
     log.info("%s: finished by an earlier attempt; kept as it is", run.name)
     return io.read_json(paths["metrics"])
@@ -173,11 +173,11 @@ class _Shared:
             tokens = tokenize_records(records, self.tokenizer, spec.template, spec.settings.max_length,
                                       condition_on_prompt=True)
             self.evals[name] = (records, tokens)
-        self.mc_items = None
-        if spec.mc_items:
+        self.mc_sets = {}
+        if spec.mc_sets:
             from ila.mc import read_items
 
-            self.mc_items = read_items(spec.mc_items)
+            self.mc_sets = {name: read_items(path) for name, path in sorted(spec.mc_sets.items())}
         self.problems = io.read_jsonl(spec.problems) if spec.problems else None
         self.seconds = time.perf_counter() - t0
 
@@ -212,14 +212,15 @@ def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: di
         losses = dev_loss(model, shared.tokenizer, records, spec.template, spec.settings.max_length,
                           spec.eval_batch_size, spec.device, spec.clip, tokenized=tokens)
         metrics.update(_loss_metrics(name, losses, spec.clip))
-    if shared.mc_items is not None:
+    for name, items in shared.mc_sets.items():
         from ila import mc
 
-        frame = mc.score_items(model, shared.tokenizer, shared.mc_items, spec.eval_batch_size, spec.device,
+        frame = mc.score_items(model, shared.tokenizer, items, spec.eval_batch_size, spec.device,
                                add_bos_token=shared.tokenizer.bos_token_id is not None,
                                max_length=spec.settings.max_length)
-        metrics["mc"] = mc.summarize(frame)
-        io.write_jsonl(_staged(run)["mc"], frame.to_dict("records"))
+        metrics[name] = mc.summarize(frame)
+        if name in run.mc_scores:
+            io.write_jsonl(_staged(run)[f"mc:{name}"], frame.to_dict("records"))
     metrics.update(run.fields)
     metrics["ids_sha256"] = io.sha256_ids(train_ids)  # the selection as given, before untrainable rows
     if shared.problems is not None:
@@ -236,7 +237,7 @@ def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: di
         log.info("%s: accuracy %.3f (%d/%d, %d without an answer)", run.name, score["accuracy"], score["correct"],
                  score["n"], score["no_answer"])
     losses = ", ".join(f"{k} {metrics[f'{k}_loss']:.4f}" for k in shared.evals)
-    mc_part = f", multiple choice {metrics['mc']['mc_accuracy']:.3f}" if "mc" in metrics else ""
+    mc_part = "".join(f", {name} {metrics[name]['mc_accuracy']:.3f}" for name in shared.mc_sets)
     log.info("%s: trained on %d examples: %s%s", run.name, metrics["train_examples"], losses, mc_part)
     return metrics
 
@@ -280,7 +281,7 @@ def _publish(run: RunSpec) -> None:
             shutil.rmtree(run.model_dir)
         os.makedirs(os.path.dirname(os.path.abspath(run.model_dir)), exist_ok=True)
         os.rename(paths["model"], run.model_dir)
-    for what, target in (("generations", run.generations), ("mc", run.mc_scores)):
+    for what, target in (("generations", run.generations), *((f"mc:{n}", p) for n, p in run.mc_scores.items())):
         if target:
             os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
             shutil.copyfile(paths[what], target)

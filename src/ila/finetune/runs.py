@@ -25,8 +25,8 @@ class RunSpec:
     ids: file of the training ids, one per line; seed: training seed;
     metrics: the run's metrics JSON (an output); model_dir: where the tuned
     model is saved (an output), or None; generations: the task answers JSONL
-    (an output) when the group has task problems; mc_scores: the per-item
-    multiple-choice scores JSONL (an output) when it has a benchmark; staging: a folder outside the
+    (an output) when the group has task problems; mc_scores: {benchmark:
+    its per-item multiple-choice scores JSONL (an output)}; staging: a folder outside the
     job's outputs where the run's checkpoints and finished results wait
     until the whole group is done, so a killed job keeps them; fields:
     extra entries of the metrics file (e.g. subset, method, key)."""
@@ -38,7 +38,7 @@ class RunSpec:
     staging: str
     model_dir: str | None = None
     generations: str | None = None
-    mc_scores: str | None = None
+    mc_scores: dict = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
 
 
@@ -54,8 +54,9 @@ class GroupSpec:
     whose response loss each run reports as ``<name>_loss`` and friends
     (regression: dev; scaling: test); settings, template: the recipe;
     clip: loss clip of ``<name>_loss_clipped``; eval_batch_size: batch of
-    every loss evaluation; mc_items: the multiple-choice benchmark JSONL
-    (:mod:`ila.mc`), or None; problems: task problems JSONL for exact match
+    every loss evaluation; mc_sets: {name: multiple-choice benchmark JSONL}
+    (:mod:`ila.mc`; the toy pool has "mc", whole responses, and
+    "mc_answer", final answer lines after the gold steps); problems: task problems JSONL for exact match
     by greedy generation (a diagnostic), or None; max_new_tokens and
     generate_batch_size: that generation."""
 
@@ -70,7 +71,7 @@ class GroupSpec:
     eval_sets: dict = field(default_factory=dict)
     clip: float | None = None
     eval_batch_size: int = 16
-    mc_items: str | None = None
+    mc_sets: dict = field(default_factory=dict)
     problems: str | None = None
     max_new_tokens: int = 64
     generate_batch_size: int = 32

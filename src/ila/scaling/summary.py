@@ -23,7 +23,7 @@ from ila import stats
 #: metrics where lower is better (the sign of "better" in the headline)
 LOWER_IS_BETTER = {"test_loss": True, "test_loss_domain_mean": True, "test_loss_example_mean": True,
                    "test_loss_clipped": True, "answer_loss": True, "gold_loss": True, "benchmark_loss": True,
-                   "mc_accuracy": False, "mc_acc_norm": False, "accuracy": False}
+                   "mc_accuracy": False, "mc_acc_norm": False, "mc_answer_accuracy": False, "accuracy": False}
 POINT = ["pool_fraction", "pool_size", "budget"]
 EXPECTATIONS = ("negative", "positive", "zero")
 

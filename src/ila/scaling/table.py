@@ -14,7 +14,8 @@ from .grid import parse_key
 LOSS_SUFFIXES = ("loss", "loss_domain_mean", "loss_example_mean", "loss_clipped")
 TEST_COLUMNS = tuple(f"test_{s}" for s in LOSS_SUFFIXES)
 #: multiple-choice benchmark columns (ila.mc.summarize)
-MC_COLUMNS = ("mc_accuracy", "mc_accuracy_se", "mc_acc_norm", "mc_chance", "answer_loss", "gold_loss")
+MC_COLUMNS = ("mc_accuracy", "mc_accuracy_se", "mc_acc_norm", "mc_chance", "answer_loss", "gold_loss",
+              "mc_answer_accuracy", "mc_answer_accuracy_se", "mc_answer_chance")
 LEADING = ["method", "pool_fraction", "pool_size", "budget", "seed", "n_selected", "short_by", *TEST_COLUMNS,
            *MC_COLUMNS, "accuracy"]
 KEY = ["method", "pool_fraction", "budget", "seed"]
@@ -46,7 +47,8 @@ def _join(selections: Sequence[dict], runs: Sequence[dict]) -> list[tuple[dict, 
 def scaling_table(selections: Sequence[dict], runs: Sequence[dict]) -> pd.DataFrame:
     """One row per run: the grid point; the test losses; the multiple-choice
     benchmark (accuracy, its standard error, chance, ``mc_accuracy_<family>``,
-    the answer-line and gold-response losses); the loss on each held-out
+    the answer-line and gold-response losses) and its answer-line variant
+    (``mc_answer_accuracy`` ...: the final answer after the gold steps); the loss on each held-out
     benchmark of a real pool (``benchmark_loss`` and
     ``benchmark_loss_<benchmark>``); exact-match accuracy where measured
     (``accuracy``, a diagnostic); the selection's coverage_occupied, cells,
@@ -65,6 +67,11 @@ def scaling_table(selections: Sequence[dict], runs: Sequence[dict]) -> pd.DataFr
                     "answer_loss": mc.get("answer_loss"), "gold_loss": mc.get("gold_loss")})
         for fam, acc in sorted((mc.get("per_family") or {}).items()):
             row[f"mc_accuracy_{fam}"] = acc["accuracy"] if isinstance(acc, dict) else acc
+        answer = r.get("mc_answer") or {}
+        row.update({"mc_answer_accuracy": answer.get("mc_accuracy"), "mc_answer_accuracy_se": answer.get("mc_accuracy_se"),
+                    "mc_answer_chance": answer.get("chance")})
+        for fam, acc in sorted((answer.get("per_family") or {}).items()):
+            row[f"mc_answer_accuracy_{fam}"] = acc
         if "benchmark_loss" in r:
             row["benchmark_loss"] = r["benchmark_loss"]
             for bench, loss in sorted(r.get("benchmark_per_domain", {}).items()):
@@ -87,7 +94,7 @@ def scaling_table(selections: Sequence[dict], runs: Sequence[dict]) -> pd.DataFr
         rows.append(row)
     table = pd.DataFrame(rows)
     groups = [sorted(c for c in table.columns if c.startswith(p) and c not in LEADING)
-              for p in ("mc_accuracy_", "benchmark_loss", "accuracy_")]
+              for p in ("mc_accuracy_", "mc_answer_accuracy_", "benchmark_loss", "accuracy_")]
     excl = sorted(c for c in table.columns if c.startswith("excluded_") and c != "excluded_total")
     placed = set(LEADING) | {c for g in groups for c in g} | set(excl)
     rest = [c for c in table.columns if c not in placed]

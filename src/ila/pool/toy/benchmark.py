@@ -32,8 +32,8 @@ def benchmark_problems(
     ordered by family then id. Raises ValueError when a family has fewer than
     ``per_family`` problems, when a benchmark answer is wrong, or when the
     raw items and the benchmark rows do not name the same ids."""
-    if isinstance(per_family, bool) or not isinstance(per_family, int) or per_family < 1:
-        raise ValueError(f"per_family must be a positive int, got {per_family!r}")
+    if isinstance(per_family, bool) or not isinstance(per_family, int) or per_family < 0:
+        raise ValueError(f"per_family must be a non-negative int (0: no exact-match problems), got {per_family!r}")
     bench = heldout[heldout["split"] == "benchmark"].sort_values("id", kind="stable")
     recs: list[dict] = []
     for row in bench.to_dict(orient="records"):

@@ -105,3 +105,41 @@ def mc_rows(items: Sequence[dict], template) -> list[dict]:
     with ``format(instruction, input)``)."""
     return [{"id": it["id"], "family": it["family"], "prompt": template.format(it["instruction"], it["input"]),
              "choices": list(it["choices"]), "label": int(it["label"])} for it in items]
+
+
+#: distractor kinds whose final answer line serves as an answer-line distractor, in order of preference
+ANSWER_SOURCES = ("wrong_answer", "flipped_task", "other_problem", "other_problem_2")
+
+
+def answer_rows(items: Sequence[dict], template, seed: int = 0) -> tuple[list[dict], dict]:
+    """The answer-line variant of the benchmark (same row schema,
+    :data:`MC_KEYS`): the prompt is the problem under ``template`` followed
+    by the gold response's steps; the four choices are final answer lines:
+    the gold one, the wrong final answer (inconsistent with the steps just
+    read), the flipped task's answer and another problem's answer (the next
+    other problem's where two coincide). It asks whether the model's answer
+    follows from its own steps, the consistency that rows with a wrong final
+    answer or an inconsistent step teach away. Items with fewer than three
+    distinct distractor answers are left out and counted in the ledger;
+    the gold's position is drawn from the seed and the item id."""
+    rows, skipped = [], 0
+    for it in items:
+        gold = it["choices"][int(it["label"])]
+        head, _, gold_line = gold.rpartition("\n")
+        lines = {kind: choice.rpartition("\n")[2] for kind, choice in zip(it["distractors"], it["choices"])}
+        picks: list[str] = []
+        for kind in ANSWER_SOURCES:
+            line = lines.get(kind)
+            if line and line != gold_line and line not in picks and line.startswith("Answer:"):
+                picks.append(line)
+        if len(picks) < 3 or not gold_line.startswith("Answer:"):
+            skipped += 1
+            continue
+        choices = [gold_line, *picks[:3]]
+        order = list(range(4))
+        random.Random(f"{seed}:{it['id']}:answer").shuffle(order)
+        shuffled = [choices[k] for k in order]
+        prompt = template.format(it["instruction"], it["input"]) + (head + "\n" if head else "")
+        rows.append({"id": it["id"], "family": it["family"], "prompt": prompt, "choices": shuffled,
+                     "label": order.index(0)})
+    return rows, {"answer_items": len(rows), "answer_items_skipped": skipped}
