@@ -278,6 +278,8 @@ PREDICTIONS = [
      "metric": "test_loss", "expect": "negative"},
     {"id": "P5", "text": "ila ties random at budget 50", "kind": "difference", "method": "ila", "reference": "random",
      "metric": "test_loss", "expect": "positive", "pool_fraction": 1.0, "budget": 50},
+    {"id": "P6", "text": "ila beats kcenter (a pair without the baseline)", "kind": "difference", "method": "ila",
+     "reference": "kcenter", "metric": "test_loss", "expect": "negative"},
 ]
 
 
@@ -286,7 +288,10 @@ def test_summary_intervals_slopes_and_predictions_on_a_hand_made_table():
                           predictions=PREDICTIONS)
     assert s["metrics"] == ["test_loss", "mc_accuracy"]  # answer_loss was not measured
     assert s["seeds"] == [0, 1, 2, 3, 4] and s["n_runs"] == 60
-    d = {(x["method"], x["budget"], x["pool_fraction"], x["metric"]): x for x in s["differences"]}
+    d = {(x["method"], x["budget"], x["pool_fraction"], x["metric"]): x for x in s["differences"]
+         if x["reference"] == "random"}
+    vs_kc = [x for x in s["differences"] if x["reference"] == "kcenter"]
+    assert len(vs_kc) == 4 and {x["metric"] for x in vs_kc} == {"test_loss"}  # only the pair a prediction names
     ila = d[("ila", 100, 1.0, "test_loss")]
     assert ila["diff"] == pytest.approx(-0.1) and ila["n"] == 5 and ila["holds"] is True
     assert ila["half_width"] == pytest.approx(0.0, abs=1e-12)  # the same margin in every replicate
@@ -301,7 +306,7 @@ def test_summary_intervals_slopes_and_predictions_on_a_hand_made_table():
     sd = np.std([0.02, -0.01, 0.0, 0.01, -0.02], ddof=1)
     assert rnd["mean"] == pytest.approx(2.2) and rnd["half_width"] == pytest.approx(2.776445 * sd / np.sqrt(5), rel=1e-5)
     outcomes = {p["id"]: p["outcome"] for p in s["predictions"]}
-    assert outcomes == {"P1": "held", "P2": "held", "P3": "held", "P4": "failed", "P5": "not shown"}
+    assert outcomes == {"P1": "held", "P2": "held", "P3": "held", "P4": "failed", "P5": "not shown", "P6": "held"}
     text = "\n".join(s["headline"])
     assert "better than random (95% CI excludes 0): ila; worse: kcenter" in text
     md = scaling.summary_markdown(s)

@@ -133,6 +133,15 @@ def summarize(table: pd.DataFrame, metrics: Sequence[str], baseline: str, fixed_
                 if m != baseline:
                     slopes.append(stats.margin_slope(at_fixed, m, baseline, "pool_size", "seed", metric=metric,
                                                      level=level))
+    # pairs a prediction names besides those with the baseline (e.g. ila - ila-roundrobin)
+    extra = sorted({(p["method"], p["reference"], p["metric"], p["kind"]) for p in predictions
+                    if p.get("reference") not in (None, baseline) and p["metric"] in metrics
+                    and p["method"] in methods and p["reference"] in methods})
+    for m, ref, metric, kind in extra:
+        if kind == "difference":
+            diffs.append(stats.paired_difference(t, m, ref, POINT, "seed", metric=metric, level=level))
+        elif at_fixed["pool_size"].nunique() >= 2:
+            slopes.append(stats.margin_slope(at_fixed, m, ref, "pool_size", "seed", metric=metric, level=level))
     means_f = pd.concat(means, ignore_index=True)
     diffs_f = pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame()
     slopes_f = pd.concat(slopes, ignore_index=True) if slopes else pd.DataFrame(
@@ -167,7 +176,8 @@ def headline(s: dict) -> list[str]:
     predictions."""
     lines = []
     for metric in s["metrics"]:
-        rows = [d for d in s["differences"] if d["metric"] == metric and d["budget"] == s["fixed_budget"]]
+        rows = [d for d in s["differences"] if d["metric"] == metric and d["budget"] == s["fixed_budget"]
+                and d["reference"] == s["baseline"]]
         if not rows:
             continue
         top = max(d["pool_fraction"] for d in rows)
@@ -235,7 +245,7 @@ def summary_markdown(s: dict) -> str:
             cells = []
             for b, f, _ in points:
                 d = next((x for x in s["differences"] if x["metric"] == metric and x["method"] == method
-                          and x["budget"] == b and x["pool_fraction"] == f), None)
+                          and x["reference"] == s["baseline"] and x["budget"] == b and x["pool_fraction"] == f), None)
                 cells.append("n/a" if not d else _ci(d))
             out.append(f"| {method} | " + " | ".join(cells) + " |")
         sl = [x for x in s["slopes"] if x["metric"] == metric]
