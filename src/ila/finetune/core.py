@@ -206,6 +206,7 @@ def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: di
     model in memory (rank 0)."""
     from ila.lm.scoring import dev_loss
 
+    t_eval = time.perf_counter()
     model = trainer.model
     metrics = _train_metrics(train, run.seed)
     for name, (records, tokens) in shared.evals.items():
@@ -226,16 +227,15 @@ def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: di
     if shared.problems is not None:
         from ila import accuracy
 
-        t0 = time.perf_counter()
         score, rows = accuracy.evaluate_model(
             None, shared.problems, spec.template, spec.max_new_tokens, spec.generate_batch_size, spec.device,
             model=model, tokenizer=shared.tokenizer,
         )
         metrics["accuracy"] = score
-        metrics["eval_seconds"] = time.perf_counter() - t0
         io.write_jsonl(_staged(run)["generations"], rows)
         log.info("%s: accuracy %.3f (%d/%d, %d without an answer)", run.name, score["accuracy"], score["correct"],
                  score["n"], score["no_answer"])
+    metrics["eval_seconds"] = time.perf_counter() - t_eval  # every evaluation of the run: losses, benchmarks, generation
     losses = ", ".join(f"{k} {metrics[f'{k}_loss']:.4f}" for k in shared.evals)
     mc_part = "".join(f", {name} {metrics[name]['mc_accuracy']:.3f}" for name in shared.mc_sets)
     log.info("%s: trained on %d examples: %s%s", run.name, metrics["train_examples"], losses, mc_part)
