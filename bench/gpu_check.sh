@@ -2,7 +2,7 @@
 # GPU check of the real-scale path, for a machine with CUDA GPUs (CI never
 # runs it). Two parts, sized for under 8 minutes on one GPU:
 #  1. the rehearsal (configs/rehearsal.yaml: paper.yaml on local stand-ins)
-#     on device: cuda with bf16 and larger stand-ins (a ~19M-parameter Qwen2,
+#     on device: cuda with bf16 and larger stand-ins (a ~13M-parameter Qwen2,
 #     9,000 pool rows), fine-tunes under torchrun with NCCL when there are
 #     two or more GPUs (finetune.processes = GPUs; one GPU: one process);
 #  2. one fine-tune under torchrun with NCCL and paper.yaml's FSDP arguments

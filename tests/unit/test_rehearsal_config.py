@@ -181,3 +181,17 @@ def test_mc_items_are_mmlu_shaped(tmp_path):
     path = tmp_path / "items.jsonl"
     path.write_text("".join(json.dumps(it) + "\n" for it in items))
     assert len(mc.read_items(path)) == len(items)  # the lm-eval task's item checks pass
+
+
+def test_fsdp_on_cpu_is_refused_not_silently_dropped(tmp_path):
+    """accelerate drops the FSDP plugin on CPU; paper.yaml's trainer_args
+    with device: cpu fail at once instead of training plain DDP."""
+    from ila.lm.train import _training_args
+
+    paper = load("paper.yaml")
+    common = dict(seed=0, lr=1e-3, batch_size=2, weight_decay=0.0, lr_scheduler="cosine", warmup_steps=0.0,
+                  logging_steps=1)
+    with pytest.raises(ValueError, match="finetune.trainer_args.fsdp needs GPUs"):
+        _training_args(str(tmp_path), device="cpu", extra=paper["finetune"]["trainer_args"], **common)
+    args = _training_args(str(tmp_path), device="cpu", extra=load("rehearsal.yaml")["finetune"]["trainer_args"], **common)
+    assert args.activation_checkpointing is True and not args.fsdp

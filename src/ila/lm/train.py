@@ -192,6 +192,12 @@ def _training_args(
     float < 1 in warmup_steps, no evaluation, no reporting)."""
     from transformers import TrainingArguments
 
+    if device == "cpu" and (extra or {}).get("fsdp"):
+        raise ValueError(
+            "finetune.trainer_args.fsdp needs GPUs: accelerate turns FSDP on only for accelerator devices and "
+            "drops it on CPU without a word (device: cpu would train plain DDP); on CPU use "
+            "{activation_checkpointing: true} instead (configs/rehearsal.yaml)"
+        )
     kwargs = dict(
         output_dir=output_dir,
         seed=seed,
