@@ -192,12 +192,6 @@ def _training_args(
     float < 1 in warmup_steps, no evaluation, no reporting)."""
     from transformers import TrainingArguments
 
-    if device == "cpu" and (extra or {}).get("fsdp"):
-        raise ValueError(
-            "finetune.trainer_args.fsdp needs GPUs: accelerate turns FSDP on only for accelerator devices and "
-            "drops it on CPU without a word (device: cpu would train plain DDP); on CPU use "
-            "{activation_checkpointing: true} instead (configs/rehearsal.yaml)"
-        )
     kwargs = dict(
         output_dir=output_dir,
         seed=seed,
@@ -434,6 +428,12 @@ def finetune_model(
 
     torch_threads(threads)
     _check_device(device)
+    if device == "cpu" and settings.trainer_args.get("fsdp"):
+        raise ValueError(
+            "finetune.trainer_args.fsdp needs GPUs: accelerate turns FSDP on only for accelerator devices and "
+            "drops it on CPU without a word (device: cpu would train plain DDP); on CPU use "
+            "{activation_checkpointing: true} instead (configs/rehearsal.yaml)"
+        )
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer
 
