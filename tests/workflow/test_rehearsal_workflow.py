@@ -18,14 +18,17 @@ import pytest
 import yaml
 from workflow_support import ROOT, SNAKEMAKE, planned_jobs, snakemake
 
+from ila import scaling
+
 pytestmark = pytest.mark.workflow
 
 CONFIG = "configs/rehearsal.yaml"
 CFG = yaml.safe_load((ROOT / CONFIG).read_text())
 R = f"results/{CFG['name']}"
 METHODS = CFG["selection"]["methods"]
-KEYS = [f"f{f}-b{b}-s{s}" for f in CFG["scaling"]["pool_fractions"] for b in CFG["scaling"]["budgets"]
-        for s in CFG["scaling"]["seeds"]]
+_S = CFG["scaling"]
+KEYS = [p.key for p in scaling.grid(_S["pool_fractions"], _S["budgets"], _S["fixed_budget"], _S["seeds"], "axes")]
+FULL = next(k for k in KEYS if scaling.parse_key(k).fraction == 1.0)  # the whole candidate pool
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,7 @@ def test_deita_scores_come_from_the_scorer_models_with_unparsable_answers_counte
         assert d["n_unparsable"] == unparsable == info["missing"][kind]
         finite = scores[kind].dropna()
         assert finite.between(1, 6).all() and finite.nunique() > 1
-    record = read_json(rehearsal_run / R / f"selection/deita/{KEYS[-1]}.json")
+    record = read_json(rehearsal_run / R / f"selection/deita/{FULL}.json")
     missing = int((scores["complexity"].isna() | scores["quality"].isna()).sum())
     assert record["excluded"].get("score_missing", 0) == missing
 
@@ -136,7 +139,7 @@ def _kill_tree(proc):
 def test_killed_fine_tune_resumes_from_its_checkpoint(rehearsal_run, tmp_path):
     work = tmp_path / "run"
     shutil.copytree(rehearsal_run, work, symlinks=True)
-    run = f"ila/{KEYS[-1]}"
+    run = f"ila/{FULL}"
     metrics = work / R / f"scaling/runs/{run}.json"
     straight = read_json(metrics)
     metrics.unlink()
