@@ -22,6 +22,11 @@ if config["rehearsal"]["enabled"]:
             prompt=config["model"]["prompt"],
             max_gen_toks=config["scaling"]["max_new_tokens"],
             seed=config["seed"],
+            device=config["device"],
+        # a fixed thread count, like the tiny model's pretraining: same weights whatever --cores
+        threads: config["model"]["pretrain"]["threads"]
+        resources:
+            gpu=gpus("score"),
         log:
             f"{LOGS}/rehearsal_standins.log",
         conda:

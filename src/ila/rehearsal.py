@@ -171,7 +171,7 @@ def _save_lm(model, tokenizer, out_dir: str | os.PathLike) -> None:
 
 
 def build_qwen2(tokenizer_dir: str | os.PathLike, shape: LMShape, seed: int, out_dir: str | os.PathLike,
-                texts: Sequence[str] = (), pretrain_steps: int = 0) -> dict:
+                texts: Sequence[str] = (), pretrain_steps: int = 0, device: str = "cpu", threads: int = 1) -> dict:
     """A ``Qwen2ForCausalLM`` of ``shape`` on the tokenizer in
     ``tokenizer_dir``, pretrained for ``pretrain_steps`` steps on ``texts``
     (:func:`ila.lm.train.pretrain`; 0: random weights), saved with the
@@ -206,7 +206,8 @@ def build_qwen2(tokenizer_dir: str | os.PathLike, shape: LMShape, seed: int, out
         from ila.lm.train import PretrainSettings, pretrain
 
         settings = PretrainSettings(steps=int(pretrain_steps), warmup_steps=min(30, int(pretrain_steps) // 10))
-        metrics = pretrain(str(tokenizer_dir), list(texts), settings=settings, seed=seed, out_dir=out_dir, model=model)
+        metrics = pretrain(str(tokenizer_dir), list(texts), settings=settings, seed=seed, out_dir=out_dir,
+                           threads=threads, device=device, model=model)
         out["pretrain"] = {k: metrics[k] for k in ("steps", "tokens", "first_loss", "last_loss")}
     else:
         _save_lm(model, tok, out_dir)
@@ -318,6 +319,8 @@ def build_all(
     prompt: dict | None = None,
     max_gen_toks: int = 64,
     seed: int = 0,
+    device: str = "cpu",
+    threads: int = 1,
 ) -> dict:
     """Every stand-in of a rehearsal (config section ``rehearsal``): the
     pools (``pools`` in :data:`POOL_KINDS` order), the tokenizer trained on
@@ -346,7 +349,8 @@ def build_all(
         "pools": {k: {"folder": str(f), "rows": rows} for k, f in zip(POOL_KINDS, pools)},
         "tokenizer": {"folder": str(tokenizer), "vocab_size": len(tok)},
         "base": build_qwen2(tokenizer, LMShape(max_position=max_position, **b), _seed(seed, "base"), base,
-                            texts=pool_texts(every), pretrain_steps=int(settings.get("pretrain_steps", 0))),
+                            texts=pool_texts(every), pretrain_steps=int(settings.get("pretrain_steps", 0)),
+                            device=device, threads=threads),
         "complexity": build_deita_scorer(tokenizer, LMShape(kv_heads=s["heads"], max_position=max_position, **s),
                                          _seed(seed, "complexity"), complexity),
         "quality": build_deita_scorer(tokenizer, LMShape(kv_heads=s["heads"], max_position=max_position, **s),

@@ -48,6 +48,8 @@ def test_rehearsal_is_complete_and_up_to_date(rehearsal_run):
     assert planned_jobs(snakemake(rehearsal_run, "-n", configfiles=(CONFIG,))) == {}
     info = read_json(rehearsal_run / R / "standins/standins.json")
     assert info["base"]["architecture"] == "Qwen2ForCausalLM"
+    pre = info["base"]["pretrain"]
+    assert pre["steps"] == CFG["rehearsal"]["pretrain_steps"] and pre["last_loss"] < pre["first_loss"] - 2
     base = read_json(rehearsal_run / CFG["model"]["base"] / "config.json")
     assert base["model_type"] == "qwen2" and base["num_key_value_heads"] < base["num_attention_heads"]
     assert info["complexity"]["architecture"] == info["quality"]["architecture"] == "LlamaForCausalLM"
