@@ -34,6 +34,7 @@ scattergather:
     score=config["depth"]["shards"],
 
 
+include: "rules/rehearsal.smk"
 include: "rules/data.smk"
 include: "rules/embed.smk"
 include: "rules/landscape.smk"

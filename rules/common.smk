@@ -32,11 +32,20 @@ def pool_inputs(wildcards):
             return [str(f) for f in list_pool_files(config["pool"]["path"])[0]]
         except PoolFileError as exc:
             raise ValueError(f"pool.path: {exc}") from None
-    return []
+    return rehearsal_standins()
+
+
+def rehearsal_standins():
+    """The local stand-ins a rehearsal builds (rules/rehearsal.smk): the
+    ingest takes them as inputs, so every job that loads one comes after."""
+    return rules.rehearsal_standins.output if config["rehearsal"]["enabled"] else []
 
 
 def base_model_dir():
-    return f"{RESULTS}/models/base" if config["model"]["base"] == "tiny" else []
+    """The base model's folder when a rule builds it (tiny; a rehearsal's stand-in)."""
+    if config["model"]["base"] == "tiny":
+        return f"{RESULTS}/models/base"
+    return config["model"]["base"] if config["rehearsal"]["enabled"] else []
 
 
 def regression_subsets():

@@ -188,6 +188,49 @@ def test_deita_selection_through_scorers(scorer_dir):
     assert sel.info["params"]["quality_scorer"]["kind"] == "quality"
 
 
+def _break_answers(scorer, marker, value):
+    """Make the scorer model answer ``value`` (NaN, inf, -inf) for every
+    score digit on each prompt containing ``marker``."""
+
+    def hook(module, args, kwargs, output):
+        for row, ids in enumerate(kwargs["input_ids"]):
+            if marker in scorer.tokenizer.decode(ids):
+                output.logits[row, -1, scorer.score_token_ids] = value
+        return output
+
+    scorer.model.register_forward_hook(hook, with_kwargs=True)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_deita_answer_that_does_not_parse_is_counted_never_defaulted(scorer_dir, value):
+    df = candidates()
+    plain = DeitaScorer(scorer_dir, kind="complexity", batch_size=2).score(df)
+    comp = DeitaScorer(scorer_dir, kind="complexity", batch_size=2)
+    _break_answers(comp, "poem", value)
+    scores = comp.score(df)
+    assert np.isnan(scores[1]), "no default score (Deita's vLLM scorer would give 3.0)"
+    np.testing.assert_allclose(np.delete(scores, 1), np.delete(plain, 1), atol=1e-6)
+    assert comp.describe()["n_unparsable"] == 1 and comp.describe()["n_scored"] == 5
+    # the deita method excludes it, counted, and selects among the others
+    qual = DeitaScorer(scorer_dir, kind="quality", batch_size=2)
+    sel = select("deita", df, 3, seed=0, embeddings=np.eye(5, dtype=np.float32), complexity_scorer=comp,
+                 quality_scorer=qual)
+    assert sel.excluded["score_missing"] == 1 and "c2" not in sel.ids and len(sel.ids) == 3
+
+
+def test_deita_answer_with_some_digits_impossible_still_parses(scorer_dir):
+    comp = DeitaScorer(scorer_dir, kind="complexity", batch_size=1)
+    digit_one = comp.score_token_ids[0]
+
+    def hook(module, args, kwargs, output):
+        output.logits[:, -1, digit_one] = float("-inf")
+        return output
+
+    comp.model.register_forward_hook(hook, with_kwargs=True)
+    scores = comp.score(candidates())
+    assert np.all((scores > 1) & (scores <= 6)) and comp.describe()["n_unparsable"] == 0
+
+
 def test_proxy_scorer_percentile_mapping():
     df = pd.DataFrame(
         {

@@ -292,8 +292,10 @@ def pretrain(
     out_dir: str | os.PathLike | None = None,
     threads: int = 1,
     device: str = "cpu",
+    model=None,
 ) -> dict:
-    """Build the tiny model for the tokenizer in ``tokenizer_dir``, train it
+    """Build the tiny model for the tokenizer in ``tokenizer_dir`` (or take
+    ``model``, any causal LM built for that tokenizer), train it
     on ``texts`` packed into ``settings.seq_len`` blocks for
     ``settings.steps`` steps (the blocks are reshuffled each epoch), and
     save model and tokenizer to ``out_dir`` (required).
@@ -313,11 +315,13 @@ def pretrain(
 
     t0 = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    if shape.max_position < settings.seq_len:
-        raise ValueError(f"seq_len {settings.seq_len} exceeds the model's max_position {shape.max_position}")
+    max_position = shape.max_position if model is None else int(model.config.max_position_embeddings)
+    if max_position < settings.seq_len:
+        raise ValueError(f"seq_len {settings.seq_len} exceeds the model's max_position {max_position}")
     blocks, info = pack_corpus(tokenizer, texts, settings.seq_len)
     dataset = ListDataset([{"input_ids": b, "labels": list(b)} for b in blocks])
-    model = build_model(tokenizer, shape, seed)
+    if model is None:
+        model = build_model(tokenizer, shape, seed)
     with tempfile.TemporaryDirectory(prefix="ila-pretrain-") as scratch:
         args = _training_args(
             scratch,
@@ -428,6 +432,12 @@ def finetune_model(
 
     torch_threads(threads)
     _check_device(device)
+    if device == "cpu" and settings.trainer_args.get("fsdp"):
+        raise ValueError(
+            "finetune.trainer_args.fsdp needs GPUs: accelerate turns FSDP on only for accelerator devices and "
+            "drops it on CPU without a word (device: cpu would train plain DDP); on CPU use "
+            "{activation_checkpointing: true} instead (configs/rehearsal.yaml)"
+        )
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer
 

@@ -82,6 +82,17 @@ def deita_prompt(kind: str, instruction: str, output: str | None = None) -> tupl
     return full[: len(full) - len(tail)], tail
 
 
+def _parsed(digit_logits):
+    """Which rows' next-token logits over "1".."6" make an answer: none is
+    NaN or +inf and at least one is finite (a -inf digit just has
+    probability 0). Deita's vLLM scorer returns 3.0 where an answer does not
+    parse; here such a row gets no score and is counted instead."""
+    import torch
+
+    return (~torch.isnan(digit_logits).any(dim=-1) & ~torch.isposinf(digit_logits).any(dim=-1)
+            & torch.isfinite(digit_logits).any(dim=-1))
+
+
 class DeitaScorer:
     """Deita complexity or quality scorer on a causal LM.
 
@@ -94,7 +105,11 @@ class DeitaScorer:
     float rounding). A prompt longer than ``max_length`` tokens (default: the
     model's ``max_position_embeddings``) keeps its start and Deita's fixed
     tail ("##Complexity: " / "##Quality: ") and loses the middle; the number
-    truncated is in ``describe()``. score_token_ids: the ids of "1".."6";
+    truncated is in ``describe()``. An answer whose digit logits are NaN or
+    +inf, or all -inf (a broken or half-precision-overflowed model), does
+    not parse: its score is NaN, never a default, the prompt is counted in
+    ``describe()["n_unparsable"]`` and the deita method excludes it as
+    ``score_missing``. score_token_ids: the ids of "1".."6";
     default: the tokenizer's tokens for those digits (an error if one is
     missing)."""
 
@@ -131,6 +146,7 @@ class DeitaScorer:
         self.pad_id = int(pad)
         self.n_truncated = 0
         self.n_scored = 0
+        self.n_unparsable = 0
 
     def _digit_ids(self, given: Sequence[int] | None) -> list[int]:
         if given is not None:
@@ -159,6 +175,7 @@ class DeitaScorer:
             "max_length": self.max_length,
             "n_scored": self.n_scored,
             "n_truncated": self.n_truncated,
+            "n_unparsable": self.n_unparsable,
         }
 
     def prompts(self, candidates: pd.DataFrame) -> list[tuple[str, str]]:
@@ -180,7 +197,9 @@ class DeitaScorer:
         return list(body_ids[:room]) + list(tail_ids)
 
     def score_prompts(self, prompts: Sequence[tuple[str, str]]) -> np.ndarray:
-        """Expected score in [1, 6] of each (body, tail) prompt."""
+        """Expected score in [1, 6] of each (body, tail) prompt; NaN, counted
+        in ``n_unparsable``, where the answer does not parse (never a default
+        score)."""
         import torch
 
         encoded = [self._encode(b, t) for b, t in prompts]
@@ -205,8 +224,13 @@ class DeitaScorer:
                     position_ids=pos.to(self.device),
                     logits_to_keep=1,
                 ).logits[:, -1, :]
-            probs = torch.softmax(logits.index_select(1, digits).double(), dim=-1)
-            out[batch] = (probs * weights).sum(dim=-1).cpu().numpy()
+            chosen = logits.index_select(1, digits).double()
+            parsed = _parsed(chosen)
+            probs = torch.softmax(chosen, dim=-1)
+            score = (probs * weights).sum(dim=-1)
+            score[~parsed] = float("nan")
+            out[batch] = score.cpu().numpy()
+            self.n_unparsable += int((~parsed).sum())
         self.n_scored += len(encoded)
         return out
 
