@@ -10,7 +10,7 @@ SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-cluster lint report clean-venv
+.PHONY: run test test-rehearsal test-cluster lint report clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# configs/rehearsal.yaml end to end on local stand-ins (15-25 minutes on 2 cores).
+test-rehearsal: $(STAMP)
+	$(BIN)/python -m pytest tests/workflow/test_rehearsal_workflow.py -m rehearsal $(PYTEST_ARGS)
 
 CLUSTER_SITE := $(VENV)/cluster-plugins
 

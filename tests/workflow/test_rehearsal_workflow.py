@@ -20,7 +20,7 @@ from workflow_support import ROOT, SNAKEMAKE, planned_jobs, snakemake
 
 from ila import scaling
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.rehearsal]
 
 CONFIG = "configs/rehearsal.yaml"
 CFG = yaml.safe_load((ROOT / CONFIG).read_text())
