@@ -35,7 +35,9 @@ def realpool_run(tmp_path_factory):
     override.write_text(yaml.safe_dump({
         "name": "realpool-slice",
         "pool": {"source": "jsonl", "path": str(pool)},
-        "split": {"dev_size": 60},
+        # 270 pooled rows once the four public benchmarks (180 rows) are held out
+        "split": {"dev_size": 40, "test_size": 30},
+        "warmup": {"size": 40},
         "regression": {"group_by": "cell", "size": 30},
     }))
     targets = [f"{R}/tables/regression_summary.json", f"{R}/figures/landscape.png"]
@@ -57,7 +59,7 @@ def test_realpool_slice_is_ingested_with_a_complete_ledger(realpool_run):
     benchmarks = {"gsm8k_test", "alpaca_eval_gpt4_1106_preview", "mt_bench_gpt4_reference", "self_instruct_user_oriented"}
     assert set(held.loc[held["split"] == "benchmark", "source"]) == benchmarks
     assert not set(pool["source"]) & benchmarks
-    assert not set(held["id"]) & set(pool["id"]) and (held["split"] == "test").sum() == 70
+    assert not set(held["id"]) & set(pool["id"]) and (held["split"] == "test").sum() == 30
 
 
 def test_realpool_slice_regression_study_fits_every_subset(realpool_run):

@@ -23,8 +23,11 @@ def read_ids(path):
 def test_pool_ledger_and_split(smoke_run):
     ledger = json.loads((smoke_run / R / "pool/ledger.json").read_text())
     pool = pd.read_parquet(smoke_run / R / "pool/pool.parquet")
-    assert ledger["read"] == ledger["kept"] + ledger["rejected_total"] == 420
-    assert ledger["kept"] == len(pool)
+    # 420 pool rows, 70 dev, 70 test and 4 benchmark problems per family (28), generated clean
+    assert ledger["read"] == ledger["kept"] + ledger["rejected_total"] == 420 + 70 + 70 + 28
+    held = pd.read_parquet(smoke_run / R / "pool/heldout.parquet")
+    assert (held["split"] == "test").sum() == 70 and (held["split"] == "benchmark").sum() == 28
+    assert ledger["kept"] == len(pool) + len(held) and not set(held["id"]) & set(pool["id"])
     assert pool["id"].is_unique and pool["id"].is_monotonic_increasing
     assert set(pool.columns) >= {"id", "instruction", "input", "output", "source", "domain", "labels"}
     cand, dev = read_ids(smoke_run / R / "pool/candidate_ids.txt"), read_ids(smoke_run / R / "pool/dev_ids.txt")
