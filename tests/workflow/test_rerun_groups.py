@@ -24,7 +24,7 @@ def test_new_selections_of_one_method_rerun_that_methods_groups_only(smoke_run):
     assert jobs["scaling_finetune"] == -(-n_points // cfg["finetune"]["runs_per_job"]), jobs  # ila's groups
     assert "regression_finetune" not in jobs and "calibration_finetune" not in jobs
     assert {"scaling_table", "scaling_summary", "scaling_figures"} <= set(jobs)
-    assert f"{R}/scaling/runs/ila/f1-b40-s0.json" in text and f"{R}/scaling/runs/random/" not in text
+    assert f"output: {R}/scaling/runs/ila/" in text and f"output: {R}/scaling/runs/random/" not in text
 
 
 def test_one_regression_run_reruns_its_own_group_only(smoke_run):
@@ -37,4 +37,4 @@ def test_one_regression_run_reruns_its_own_group_only(smoke_run):
     cfg = _smoke()
     assert jobs["select_method"] == 1
     assert jobs["scaling_finetune"] == -(-3 * len(cfg["scaling"]["seeds"]) // cfg["finetune"]["runs_per_job"])
-    assert f"{R}/scaling/runs/random/" not in text
+    assert f"output: {R}/scaling/runs/ila/" in text and f"output: {R}/scaling/runs/random/" not in text
