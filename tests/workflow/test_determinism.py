@@ -83,7 +83,7 @@ def test_shuffled_input_gives_the_same_pool_and_ila_selection(smoke_run, tmp_pat
         pools.append(pd.read_parquet(work / R / "pool/pool.parquet"))
         picks.append((work / target).read_text())
     assert pools[1]["id"].tolist() == pools[0]["id"].tolist()  # same ids, same order
-    assert set(pools[1]["source"]) == {"rows"}  # the file stem names the source
+    assert "rows" in set(pools[1]["source"])  # the file stem names the source of rows without one
     assert len(picks[0].split()) == 80 and picks[0] == picks[1]
 
 
