@@ -50,12 +50,12 @@ def test_realpool_slice_is_ingested_with_a_complete_ledger(realpool_run):
     ledger = json.loads((work / R / "pool/ledger.json").read_text())
     pool = pd.read_parquet(work / R / "pool/pool.parquet")
     assert ledger["read"] == lines
-    assert ledger["read"] == ledger["kept"] + ledger["rejected_total"] and ledger["kept"] == len(pool)
+    held = pd.read_parquet(work / R / "pool/heldout.parquet")
+    assert ledger["read"] == ledger["kept"] + ledger["rejected_total"] and ledger["kept"] == len(pool) + len(held)
     # the folder's domains come through from the data
     assert {"general", "math", "code", "roleplay"} <= set(pool["domain"])
     assert set(pool["domain"]) <= {"general", "math", "code", "roleplay", "reasoning"}
     # the public test sets are held out as benchmarks, never pooled; a test set is drawn from the rest
-    held = pd.read_parquet(work / R / "pool/heldout.parquet")
     benchmarks = {"gsm8k_test", "alpaca_eval_gpt4_1106_preview", "mt_bench_gpt4_reference", "self_instruct_user_oriented"}
     assert set(held.loc[held["split"] == "benchmark", "source"]) == benchmarks
     assert not set(pool["source"]) & benchmarks
