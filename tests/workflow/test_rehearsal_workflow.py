@@ -176,7 +176,7 @@ def test_killed_fine_tune_resumes_from_its_checkpoint(rehearsal_run, tmp_path):
     resumed = read_json(metrics)
     assert resumed["resumed"] is True and straight["resumed"] is False
     assert resumed["processes"] == straight["processes"] == 2
-    for key in ("dev_loss", "dev_loss_domain_mean", "dev_loss_example_mean", "dev_per_domain", "steps",
-                "train_ids_sha256", "train_examples"):
+    for key in ("test_loss", "test_loss_domain_mean", "test_loss_example_mean", "test_per_domain", "steps",
+                "train_ids_sha256", "train_examples"):  # a scaling run: judged on the test set
         assert resumed[key] == straight[key], key
     assert not staging.exists(), "staging is removed once the run is done"
