@@ -56,10 +56,8 @@ def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str]) -> dict:
         "eval_sets": {k: io.sha256_file(v) for k, v in sorted(spec.eval_sets.items())},
         "mc_sets": {k: io.sha256_file(v) for k, v in sorted(spec.mc_sets.items())},
         "problems_sha256": io.sha256_file(spec.problems) if spec.problems else None,
-        "settings": spec.to_json(),
     }
-    spec_part = {k: v for k, v in shared.items() if k != "settings"}
-    body = io.dumps_json({**spec_part, "recipe": _recipe_part(spec), "seed": run.seed, "ids": io.sha256_ids(train_ids),
+    body = io.dumps_json({**shared, "recipe": _recipe_part(spec), "seed": run.seed, "ids": io.sha256_ids(train_ids),
                           "fields": run.fields, "keep_model": run.model_dir is not None})
     return {"sha256": hashlib.sha256(body.encode("utf-8")).hexdigest()}
 
