@@ -42,8 +42,8 @@ def domain_mix(domains: Sequence[str]) -> dict[str, float]:
 
 def total_variation(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     """Total-variation distance of two distributions over domains, in [0, 1]."""
-    keys = set(a) | set(b)
-    return 0.5 * float(sum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in keys))
+    keys = sorted(set(a) | set(b))  # a fixed order: a set's order changes with the hash seed, and so would the sum's last bits
+    return 0.5 * math.fsum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in keys)
 
 
 def features(domains: Sequence[str], cells: Sequence, rid: Sequence[float], n_occupied: int,
