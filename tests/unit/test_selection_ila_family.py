@@ -4,6 +4,7 @@ on hand-made landscapes with a known answer; balanced random's domain counts."""
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -150,7 +151,7 @@ def test_domain_shift_has_the_same_bits_under_every_hash_seed():
             "a = {f'domain{i}': (i + 1) / 55 for i in range(10)}\n"
             "b = {f'domain{i}': 0.1 for i in range(10)}\n"
             "print(repr(tv(a, b)), repr(tv(dict(reversed(list(a.items()))), b)))\n")
-    outs = {subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "PYTHONHASHSEED": str(s)},
+    outs = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(s)},
                            capture_output=True, text=True, check=True).stdout for s in range(6)}
     assert len(outs) == 1
     first, reordered = outs.pop().split()
