@@ -51,7 +51,7 @@ def _spec(results: Path, cfg: dict, subsets: list[str], out: Path):
     runs = tuple(
         RunSpec(name=s, ids=str(results / "regression/subsets" / f"{s}.txt"),
                 seed=derived_seed(cfg["seed"], "regression", s), metrics=str(out / f"{s}.json"),
-                staging=str(out / "staging" / s), fields={"subset": s})
+                timing=str(out / "timings" / f"{s}.json"), staging=str(out / "staging" / s), fields={"subset": s})
         for s in subsets
     )
     return GroupSpec(
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
                 else:
                     wall = _launch(spec, tmp)
                 got = {s: json.loads((out / f"{s}.json").read_text()) for s in subsets}
-                work = sum(_work_seconds(m) for m in got.values())
+                work = sum(_work_seconds(json.loads((out / "timings" / f"{s}.json").read_text())) for s in subsets)
                 modes[mode].append({"wall_per_run": wall / len(subsets), "work_per_run": work / len(subsets),
                                     "overhead_per_run": (wall - work) / len(subsets)})
                 metrics.setdefault(mode, got)

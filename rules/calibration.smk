@@ -15,6 +15,7 @@ rule calibration_select:
     output:
         ids=[f"{RESULTS}/calibration/selections/{n}.txt" for n in calibration_names()],
         records=[f"{RESULTS}/calibration/selections/{n}.json" for n in calibration_names()],
+        timings=[timing_of(f"{RESULTS}/calibration/selections/{n}.json") for n in calibration_names()],
     params:
         ila=config["selection"]["ila"],
         budget=calibration_budget(),
@@ -41,6 +42,7 @@ for _group, _names in finetune_groups([("calibration", n) for n in calibration_n
             dev=rules.split_dev.output.dev,
         output:
             runs=[f"{RESULTS}/calibration/runs/{n}.json" for n in _names],
+            timings=[timing_of(f"{RESULTS}/calibration/runs/{n}.json") for n in _names],
         params:
             kind="study",
             eval_sets=["dev"],

@@ -4,6 +4,7 @@ import os
 RESULTS = f"results/{config['name']}"
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
+TIMINGS = f"{RESULTS}/timings"
 REPORT = os.path.join(workflow.basedir, "report")
 
 
@@ -240,6 +241,14 @@ def finetune_recipe():
     return recipe(config["finetune"], config["model"]["max_length"])
 
 
+def timing_of(product):
+    """The timing file of a product under results/<name>/ (ila.timing): the
+    same relative path under results/<name>/timings/."""
+    if not product.startswith(f"{RESULTS}/"):
+        raise ValueError(f"{product} is not under {RESULTS}/")
+    return f"{TIMINGS}/{product[len(RESULTS) + 1:]}"
+
+
 def finetune_groups(runs):
     """{group: [run names]} of a study's (family, run name) pairs, at most
     finetune.runs_per_job runs a job (ila.finetune.runs.group_runs)."""
@@ -263,6 +272,7 @@ def regression_runs(subsets):
             "ids": f"{RESULTS}/regression/subsets/{s}.txt",
             "seed": derived_seed(config["seed"], "regression", s),
             "metrics": f"{RESULTS}/regression/runs/{s}.json",
+            "timing": timing_of(f"{RESULTS}/regression/runs/{s}.json"),
             "staging": f"{RESULTS}/checkpoints/regression/{s}",
             "model_dir": f"{RESULTS}/regression/models/{s}" if keep else None,
             "fields": {"subset": s},
@@ -296,6 +306,7 @@ def calibration_runs(names):
             "ids": f"{RESULTS}/calibration/selections/{n}.txt",
             "seed": derived_seed(config["seed"], "calibration", n),
             "metrics": f"{RESULTS}/calibration/runs/{n}.json",
+            "timing": timing_of(f"{RESULTS}/calibration/runs/{n}.json"),
             "staging": f"{RESULTS}/checkpoints/calibration/{n}",
             "fields": {"calibration": n},
         }
@@ -353,6 +364,7 @@ def scaling_runs(names):
             "ids": f"{RESULTS}/selection/{method}/{key}.txt",
             "seed": seed,
             "metrics": f"{RESULTS}/scaling/runs/{method}/{key}.json",
+            "timing": timing_of(f"{RESULTS}/scaling/runs/{method}/{key}.json"),
             "staging": f"{RESULTS}/checkpoints/scaling/{method}/{key}",
             "model_dir": f"{RESULTS}/scaling/models/{method}/{key}" if keep else None,
             "generations": f"{RESULTS}/scaling/runs/{method}/{key}.generations.jsonl" if toy_eval_input() else None,

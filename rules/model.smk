@@ -45,6 +45,7 @@ rule pretrain:
     output:
         model=directory(f"{RESULTS}/models/base"),
         metrics=f"{RESULTS}/models/pretrain.json",
+        timing=timing_of(f"{RESULTS}/models/pretrain.json"),
     params:
         shape={k: config["model"]["tiny"][k] for k in ("hidden", "layers", "heads", "ffn")},
         max_position=config["model"]["max_length"],
@@ -106,6 +107,7 @@ rule warmup:
     output:
         model=directory(f"{RESULTS}/models/warmup"),
         metrics=f"{RESULTS}/models/warmup.json",
+        timing=timing_of(f"{RESULTS}/models/warmup.json"),
     params:
         kind="warmup",
         recipe=finetune_recipe(),
@@ -116,6 +118,7 @@ rule warmup:
                 "ids": f"{RESULTS}/depth/i0_ids.txt",
                 "seed": config["seed"],
                 "metrics": f"{RESULTS}/models/warmup.json",
+                "timing": timing_of(f"{RESULTS}/models/warmup.json"),
                 "staging": f"{RESULTS}/checkpoints/warmup",
                 "model_dir": f"{RESULTS}/models/warmup",
             }

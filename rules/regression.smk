@@ -42,6 +42,7 @@ for _group, _subsets in regression_groups().items():
             dev=rules.split_dev.output.dev,
         output:
             runs=[f"{RESULTS}/regression/runs/{s}.json" for s in _subsets],
+            timings=[timing_of(f"{RESULTS}/regression/runs/{s}.json") for s in _subsets],
         params:
             kind="study",
             eval_sets=["dev"],

@@ -44,6 +44,7 @@ for _group, _names in scaling_groups().items():
             problems=toy_eval_input(),
         output:
             runs=[r["metrics"] for r in _runs],
+            timings=[r["timing"] for r in _runs],
             models=[directory(r["model_dir"]) for r in _runs] if benchmarks_enabled() else [],
             generations=[r["generations"] for r in _runs] if toy_eval_input() else [],
             mc=[r["mc_scores"]["mc"] for r in _runs if "mc" in r["mc_scores"]],
@@ -81,6 +82,12 @@ rule scaling_table:
         ),
         runs=expand(
             f"{RESULTS}/scaling/runs/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+        ),
+        selection_timings=expand(
+            f"{TIMINGS}/selection/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+        ),
+        run_timings=expand(
+            f"{TIMINGS}/scaling/runs/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
         ),
     output:
         table=f"{RESULTS}/tables/scaling.csv",

@@ -64,6 +64,7 @@ rule select_method:
     output:
         ids=expand(f"{RESULTS}/selection/{{{{method}}}}/{{key}}.txt", key=scaling_keys()),
         records=expand(f"{RESULTS}/selection/{{{{method}}}}/{{key}}.json", key=scaling_keys()),
+        timings=expand(f"{TIMINGS}/selection/{{{{method}}}}/{{key}}.json", key=scaling_keys()),
     params:
         grid_keys=scaling_keys(),
         method_params=lambda wc: config["selection"]["params"].get(wc.method, {}),
@@ -104,6 +105,7 @@ rule export_selection:
         jsonl=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.jsonl",
         ids=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.txt",
         record=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.json",
+        timing=f"{TIMINGS}/selection/export/{{method}}-b{{budget}}.json",
         dataset_info=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.dataset_info.json",
     params:
         method=lambda wc: wc.method,
@@ -142,6 +144,7 @@ rule export_selection_default:
         jsonl=f"{RESULTS}/selection/export/b{{budget}}.jsonl",
         ids=f"{RESULTS}/selection/export/b{{budget}}.txt",
         record=f"{RESULTS}/selection/export/b{{budget}}.json",
+        timing=f"{TIMINGS}/selection/export/b{{budget}}.json",
         dataset_info=f"{RESULTS}/selection/export/b{{budget}}.dataset_info.json",
     params:
         method=config["selection"]["export_method"],

@@ -4,16 +4,16 @@ from ila.workflow import start
 log = start(snakemake)  # noqa: F821
 import os  # noqa: E402
 
-from ila import devloss, io, scaling  # noqa: E402
+from ila import devloss, io, scaling, timing  # noqa: E402
 from ila.selection import select  # noqa: E402
 
 p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
 candidates = io.read_parquet(inp.candidates)
-by_name = {os.path.basename(path)[: -len(".txt")]: (path, rec) for path, rec in zip(out.ids, out.records)}
+by_name = {os.path.basename(path)[: -len(".txt")]: paths for path, *paths in zip(out.ids, out.ids, out.records, out.timings)}
 for stem, method, params in devloss.calibration_knobs(p.ila):
     for replicate in p.ila["calibration_seeds"]:
         name = f"{stem}-s{replicate}"
-        ids_path, record_path = by_name[name]
+        ids_path, record_path, timing_path = by_name[name]
         if not record_path.endswith(f"/{name}.json"):
             raise RuntimeError(f"output {record_path} does not match calibration run {name}")
         sel = select(method, candidates, p.budget, scaling.selection_seed(p.seed, 1000 + int(replicate)), **params)
@@ -21,6 +21,6 @@ for stem, method, params in devloss.calibration_knobs(p.ila):
         record = sel.as_dict()
         record.pop("ids")
         record.update(name=name, knob=stem, replicate_seed=int(replicate), n_selected=len(sel.ids))
-        io.write_json(record_path, record)
+        timing.write(record_path, record, timing_path)
         log.info("%s: %d selected, mean RID %.3f, coverage %.3f", name, len(sel.ids), sel.info.get("mean_RID") or 0,
                  sel.info.get("coverage_occupied") or 0)

@@ -6,7 +6,7 @@ import os  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ila import devloss, embed, io, records, scaling  # noqa: E402
+from ila import devloss, embed, io, records, scaling, timing  # noqa: E402
 from ila.pool import export  # noqa: E402
 
 p = snakemake.params  # noqa: F821
@@ -47,7 +47,7 @@ if inp.scores:
 if inp.model:  # which calibration chose the knob (reused from an earlier run, or fitted in this one)
     record["dev_loss_model"] = {"path": inp.model[0], "sha256": io.sha256_file(inp.model[0]),
                                 "knob": sel.info.get("knob"), "variant": sel.info.get("variant")}
-io.write_json(out.record, record)
+timing.write(out.record, record, out.timing)
 if renamed:
     log.info("input columns renamed in the export (trainers read these names): %s", renamed)
 log.info("exported %d %s-selected examples of %d candidates as %s", n, p.method, len(candidates), p.export_format)

@@ -2,7 +2,7 @@
 from ila.workflow import start
 
 log = start(snakemake, torch=True)  # noqa: F821
-from ila import io  # noqa: E402
+from ila import timing  # noqa: E402
 from ila.lm import jobs, model, train  # noqa: E402
 
 p = snakemake.params  # noqa: F821
@@ -18,5 +18,5 @@ metrics = train.pretrain(
     threads=snakemake.threads,  # noqa: F821
     device=p.device,
 )
-io.write_json(snakemake.output.metrics, metrics)  # noqa: F821
+timing.write(snakemake.output.metrics, metrics, snakemake.output.timing)  # noqa: F821
 log.info("pretrain: %s", metrics)

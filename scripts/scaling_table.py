@@ -2,11 +2,15 @@
 from ila.workflow import start
 
 log = start(snakemake)  # noqa: F821
-from ila import io, scaling  # noqa: E402
+from ila import io, scaling, timing  # noqa: E402
 
-selections = [io.read_json(f) for f in snakemake.input.selections]  # noqa: F821
-runs = [io.read_json(f) for f in snakemake.input.runs]  # noqa: F821
+inp = snakemake.input  # noqa: F821
+selections = [io.read_json(f) for f in inp.selections]
+runs = [io.read_json(f) for f in inp.runs]
 table = scaling.scaling_table(selections, runs)
 io.write_csv(snakemake.output.table, table)  # noqa: F821
-io.write_csv(snakemake.output.timings, scaling.timing_table(selections, runs))  # noqa: F821
+# the timings rejoin their records file by file (same relative path), then the table joins runs by grid point
+timed_selections = [timing.merge(s, io.read_json(t)) for s, t in zip(selections, inp.selection_timings)]
+timed_runs = [timing.merge(r, io.read_json(t)) for r, t in zip(runs, inp.run_timings)]
+io.write_csv(snakemake.output.timings, scaling.timing_table(timed_selections, timed_runs))  # noqa: F821
 log.info("scaling table: %d runs", len(table))

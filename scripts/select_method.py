@@ -4,7 +4,7 @@ from ila.workflow import start
 log = start(snakemake)  # noqa: F821
 import numpy as np  # noqa: E402
 
-from ila import devloss, embed, io, scaling  # noqa: E402
+from ila import devloss, embed, io, scaling, timing  # noqa: E402
 
 p = snakemake.params  # noqa: F821
 inp = snakemake.input  # noqa: F821
@@ -22,7 +22,7 @@ model = io.read_json(inp.model[0]) if inp.model else None
 dev_mix = devloss.dev_domain_mix(io.read_parquet(inp.pool, columns=["id", "domain"]), io.read_ids(inp.dev))
 params = devloss.method_params(method, p.method_params, p.ila, model, dev_mix)
 results = scaling.select_grid(method, candidates, points, p.seed, embeddings, dev_embeddings, params, p.allow_short, scores)
-for (point, sel), ids_path, record_path in zip(results, out.ids, out.records):
+for (point, sel), ids_path, record_path, timing_path in zip(results, out.ids, out.records, out.timings):
     if not ids_path.endswith(f"/{point.key}.txt"):
         raise RuntimeError(f"output {ids_path} does not match grid point {point.key}")
     io.write_ids(ids_path, sel.ids)
@@ -31,5 +31,5 @@ for (point, sel), ids_path, record_path in zip(results, out.ids, out.records):
         record["deita_scorers"] = scorers
     if inp.model:
         record["dev_loss_model"] = {"path": inp.model[0], "sha256": io.sha256_file(inp.model[0])}
-    io.write_json(record_path, record)
+    timing.write(record_path, record, timing_path)
     log.info("%s %s: %d selected in %.3f s, excluded %s", method, point.key, len(sel.ids), sel.seconds, sel.excluded)

@@ -268,6 +268,8 @@ def _check_inputs(steps: list[dict], hasher: _Hasher) -> list[Finding]:
     producer: dict[str, tuple[str, str]] = {}
     for step in steps:
         for inp in step["inputs"]:
+            if inp.get("type") == "timing":  # timings are not hashed (ila.timing)
+                continue
             now = hasher(inp["path"])
             if now is None:
                 missing.setdefault(inp["path"], []).append(step["rule"])
@@ -394,7 +396,9 @@ def audit(
     # (a) the file itself
     now = hasher(target)
     recorded = sidecar["file"]["sha256"]
-    if now is None:
+    if recorded is None and sidecar["file"].get("type") == "timing":
+        findings.append(Finding("file", "ok", f"{target} is a timing file: its bytes change every run and are not recorded", target))
+    elif now is None:
         findings.append(Finding("file", "tampered", f"TAMPERED: {target} is gone (rule {job['rule']} wrote it)", target, [job["rule"]]))
     elif now != recorded:
         findings.append(Finding("file", "tampered", f"TAMPERED: {target} has sha256 {now[:12]}..., rule {job['rule']} wrote {recorded[:12]}...", target, [job["rule"]]))

@@ -342,14 +342,19 @@ def _flat_paths(container: Any) -> list[tuple[str | None, str]]:
 
 def file_records(container: Any, workdir: str | os.PathLike, cache: dict[str, tuple[str, str]] | None = None) -> list[dict]:
     """[{"name", "path", "type", "sha256"}] for the paths of a Snakemake
-    input/output list, in order; paths relative to `workdir`."""
+    input/output list, in order; paths relative to `workdir`. A timing
+    file (:func:`ila.timing.is_timing_path`) is recorded with type "timing"
+    and no sha256: its bytes change on every run and no result depends on
+    them, so hashing them would change every sidecar downstream."""
+    from .timing import is_timing_path
+
     cache = {} if cache is None else cache
     out = []
     for name, path in _flat_paths(container):
         full = os.path.join(workdir, path)
         key = os.path.abspath(full)
         if key not in cache:
-            cache[key] = hash_path(full)
+            cache[key] = ("timing", None) if is_timing_path(rel_path(path, workdir)) else hash_path(full)
         kind, digest = cache[key]
         out.append({"name": name, "path": rel_path(path, workdir), "type": kind, "sha256": digest})
     return out

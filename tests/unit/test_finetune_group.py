@@ -68,7 +68,7 @@ def setup(tmp_path_factory):
 def make_spec(root, base, names, out, settings=SETTINGS, problems=None):
     runs = tuple(
         RunSpec(name=n, ids=str(root / f"{n}.txt"), seed=11 + ord(n), metrics=str(out / f"{n}.json"),
-                staging=str(out / "staging" / n), fields={"subset": n})
+                timing=str(out / "timings" / f"{n}.json"), staging=str(out / "staging" / n), fields={"subset": n})
         for n in names
     )
     return GroupSpec(kind="study", base=base, pool=str(root / "pool.parquet"), eval_sets={"dev": str(root / "dev.txt")},
@@ -105,6 +105,11 @@ def test_each_run_of_a_group_equals_the_run_trained_alone(setup, tmp_path):
     for name in "cb":
         alone = run(make_spec(root, base, name, tmp_path / f"alone-{name}"), Execution(), tmp_path)
         assert without_timing(grouped[name]) == without_timing(alone[name]), name
+        # the metrics file holds no wall-clock seconds (same bytes every time); its timing file holds them
+        same = (tmp_path / "grouped" / f"{name}.json").read_bytes() == (tmp_path / f"alone-{name}" / f"{name}.json").read_bytes()
+        assert same and not TIMING & set(grouped[name])
+        clock = io.read_json(tmp_path / "grouped" / "timings" / f"{name}.json")
+        assert set(clock) == {"train_seconds", "eval_seconds"} and clock["train_seconds"] > 0
     # one metrics file per run, its extra fields, and no staging left behind
     assert {m["subset"] for m in grouped.values()} == set("abc")
     assert len({m["train_ids_sha256"] for m in grouped.values()}) == 3
@@ -149,7 +154,9 @@ def test_a_killed_group_keeps_its_finished_runs_and_resumes_the_unfinished_one(s
     assert not (tmp_path / "out" / "a.json").exists()  # nothing published before the whole group is done
 
     again = run(spec, execution, tmp_path)
-    assert again["a"] == first  # kept as it was: the same wall-clock seconds too, so it was not retrained
+    clock = io.read_json(tmp_path / "out" / "timings" / "a.json")
+    # kept as it was: the same wall-clock seconds too (now in its timing file), so it was not retrained
+    assert without_timing(first) == again["a"] and clock == {k: first[k] for k in TIMING if k in first}
     assert again["b"]["resumed"] is True and again["a"]["resumed"] is False
     assert not staging.exists() or not any(staging.iterdir())
 

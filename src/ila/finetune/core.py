@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 
-from ila import io
+from ila import io, timing
 from ila import records as rec
 
 from .runs import GroupSpec, RunSpec
@@ -283,7 +283,7 @@ def _publish(run: RunSpec) -> None:
         if target:
             os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
             shutil.copyfile(paths[what], target)
-    io.write_json(run.metrics, io.read_json(paths["metrics"]))
+    timing.write(run.metrics, io.read_json(paths["metrics"]), run.timing)
 
 
 def run_group(spec: GroupSpec, execution: Execution) -> list[dict]:

@@ -29,7 +29,9 @@ class RunSpec:
     its per-item multiple-choice scores JSONL (an output)}; staging: a folder outside the
     job's outputs where the run's checkpoints and finished results wait
     until the whole group is done, so a killed job keeps them; fields:
-    extra entries of the metrics file (e.g. subset, method, key)."""
+    extra entries of the metrics file (e.g. subset, method, key); timing:
+    where the run's wall-clock seconds go (an output; :mod:`ila.timing`),
+    so the metrics file has the same bytes on every run; None drops them."""
 
     name: str
     ids: str
@@ -40,6 +42,7 @@ class RunSpec:
     generations: str | None = None
     mc_scores: dict = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
+    timing: str | None = None
 
 
 @dataclass(frozen=True)
