@@ -81,7 +81,6 @@ def _work_seconds(metrics: dict) -> float:
 def main(argv=None) -> int:
     import dataclasses
 
-    import yaml
 
     from ila.regression.design import subset_names
 

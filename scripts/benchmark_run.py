@@ -1,12 +1,12 @@
 """Benchmark one scaling-study model with lm-evaluation-harness."""
 from ila.workflow import start
 
-log = start(snakemake, torch=True)  # noqa: F821
-from ila import benchmarks, io  # noqa: E402
+log = start(snakemake, torch=True)
+from ila import benchmarks, io
 
-p = snakemake.params  # noqa: F821
+p = snakemake.params
 result = benchmarks.evaluate(
-    snakemake.input.model,  # noqa: F821
+    snakemake.input.model,
     p.tasks,
     include_path=p.include_path,
     batch_size=p.batch_size,
@@ -16,6 +16,6 @@ result = benchmarks.evaluate(
     add_bos_token=p.add_bos_token,
     seed=p.seed,
 )
-result.update(method=snakemake.wildcards.method, key=snakemake.wildcards.key)  # noqa: F821
-io.write_json(snakemake.output[0], result)  # noqa: F821
+result.update(method=snakemake.wildcards.method, key=snakemake.wildcards.key)
+io.write_json(snakemake.output[0], result)
 log.info("benchmarks: %s", result["tasks"])

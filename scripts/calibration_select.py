@@ -1,13 +1,13 @@
 """The calibration selections of the dev-loss model: every knob of selection.ila (tilt kappas, band windows) from all candidates, at the calibration budget, for each calibration seed."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-import os  # noqa: E402
+log = start(snakemake)
+import os
 
-from ila import devloss, io, scaling, timing  # noqa: E402
-from ila.selection import select  # noqa: E402
+from ila import devloss, io, scaling, timing
+from ila.selection import select
 
-p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
+p, inp, out = snakemake.params, snakemake.input, snakemake.output
 candidates = io.read_parquet(inp.candidates)
 by_name = {os.path.basename(path)[: -len(".txt")]: paths for path, *paths in zip(out.ids, out.ids, out.records, out.timings)}
 for stem, method, params in devloss.calibration_knobs(p.ila):

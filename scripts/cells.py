@@ -1,19 +1,19 @@
 """Cells of the landscape: a uniform grid on the 2-D map, or k-means."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-import numpy as np  # noqa: E402
+log = start(snakemake)
+import numpy as np
 
-from ila import embed, io, landscape  # noqa: E402
+from ila import embed, io, landscape
 
-p = snakemake.params  # noqa: F821
-cmap = io.read_parquet(snakemake.input.map)  # noqa: F821
+p = snakemake.params
+cmap = io.read_parquet(snakemake.input.map)
 if p.method == "grid":
     cells, info = landscape.grid_cells(cmap[["x", "y"]].to_numpy(), p.grid_size)
     total = p.grid_size * p.grid_size
 else:
-    pool_ids = io.read_parquet(snakemake.input.pool, columns=["id"])["id"].tolist()  # noqa: F821
-    emb = np.load(snakemake.input.embeddings)  # noqa: F821
+    pool_ids = io.read_parquet(snakemake.input.pool, columns=["id"])["id"].tolist()
+    emb = np.load(snakemake.input.embeddings)
     cells = landscape.kmeans_cells(emb[embed.rows_for(cmap["id"].tolist(), pool_ids)], p.k, seed=p.seed, backend=p.backend)
     info, total = {}, p.k
 cmap["cell"] = cells
@@ -26,6 +26,6 @@ info.update(
     largest_cell=int(counts.max()),
     median_cell=float(counts.median()),
 )
-io.write_parquet(snakemake.output.cells, cmap[["id", "cell", "x", "y"]])  # noqa: F821
-io.write_json(snakemake.output.info, info)  # noqa: F821
+io.write_parquet(snakemake.output.cells, cmap[["id", "cell", "x", "y"]])
+io.write_json(snakemake.output.info, info)
 log.info("cells: %s", info)

@@ -1,12 +1,12 @@
 """The dev-loss model as a model, out of sample: its predicted loss for every scaling-study selection against the test loss that run measured."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-import pandas as pd  # noqa: E402
+log = start(snakemake)
+import pandas as pd
 
-from ila import devloss, io  # noqa: E402
+from ila import devloss, io
 
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output
 model = io.read_json(inp.model)
 domain = io.read_parquet(inp.candidates, columns=["id", "domain"]).set_index("id")["domain"]
 table = pd.read_csv(inp.table)

@@ -1,12 +1,12 @@
 """Fit the dev-loss model on dev-evaluated runs only: the calibration selections and (selection.ila.model_data) the regression study's subsets."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-import pandas as pd  # noqa: E402
+log = start(snakemake)
+import pandas as pd
 
-from ila import devloss, io  # noqa: E402
+from ila import devloss, io
 
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output
 candidates = io.read_parquet(inp.candidates)
 domain = candidates.set_index("id")["domain"]
 dev_mix = devloss.dev_domain_mix(io.read_parquet(inp.pool, columns=["id", "domain"]), io.read_ids(inp.dev))

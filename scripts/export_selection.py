@@ -1,18 +1,18 @@
 """One selection from all candidates, exported for use outside the study: the selected pool rows in the trainer format of selection.export_format, the ids, the selection record and a LLaMA-Factory dataset_info entry."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-import os  # noqa: E402
+log = start(snakemake)
+import os
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from ila import devloss, embed, io, records, scaling, timing  # noqa: E402
-from ila.pool import export  # noqa: E402
+from ila import devloss, embed, io, records, scaling, timing
+from ila.pool import export
 
-p = snakemake.params  # noqa: F821
-inp = snakemake.input  # noqa: F821
-out = snakemake.output  # noqa: F821
-budget = int(snakemake.wildcards.budget)  # noqa: F821
+p = snakemake.params
+inp = snakemake.input
+out = snakemake.output
+budget = int(snakemake.wildcards.budget)
 candidates = io.read_parquet(inp.candidates)
 pool = io.read_parquet(inp.pool)
 pool_ids = pool["id"].tolist()

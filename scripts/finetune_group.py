@@ -2,13 +2,13 @@
 scaling selections) in one process, or under torchrun; one metrics file per run."""
 from ila.workflow import start
 
-log = start(snakemake, torch=True)  # noqa: F821
-from ila import models  # noqa: E402
-from ila.finetune import Execution, GroupSpec, RunSpec, launch  # noqa: E402
-from ila.lm.prompt import PromptTemplate  # noqa: E402
-from ila.lm.train import FinetuneSettings  # noqa: E402
+log = start(snakemake, torch=True)
+from ila import models
+from ila.finetune import Execution, GroupSpec, RunSpec, launch
+from ila.lm.prompt import PromptTemplate
+from ila.lm.train import FinetuneSettings
 
-p, inp = snakemake.params, snakemake.input  # noqa: F821
+p, inp = snakemake.params, snakemake.input
 spec = GroupSpec(
     kind=p.kind,
     base=models.read_handle(inp.base),
@@ -26,4 +26,4 @@ spec = GroupSpec(
     max_new_tokens=p.get("max_new_tokens", 64),
     generate_batch_size=p.get("generate_batch_size", 32),
 )
-launch.run(spec, Execution.from_config(snakemake.config["finetune"], snakemake.threads))  # noqa: F821
+launch.run(spec, Execution.from_config(snakemake.config["finetune"], snakemake.threads))

@@ -1,11 +1,11 @@
 """List the test and benchmark ids the ingest held out, checked disjoint from the candidates and the dev set."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-from ila import io  # noqa: E402
-from ila.pool import split  # noqa: E402
+log = start(snakemake)
+from ila import io
+from ila.pool import split
 
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output
 heldout = io.read_parquet(inp.heldout, columns=["id", "domain", "source", "split"])
 summary = split.heldout_summary(heldout, io.read_ids(inp.candidates), io.read_ids(inp.dev))
 io.write_ids(out.test, sorted(heldout.loc[heldout["split"] == "test", "id"]))

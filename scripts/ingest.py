@@ -2,14 +2,14 @@
 then hold out the test set and the benchmarks (heldout.parquet)."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-from ila import io  # noqa: E402
-from ila.pool import ingest, split  # noqa: E402
+log = start(snakemake)
+from ila import io
+from ila.pool import ingest, split
 
-p = snakemake.params  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+p = snakemake.params
+cfg = snakemake.config
 if p.source == "jsonl":
-    paths = list(snakemake.input)  # noqa: F821
+    paths = list(snakemake.input)
     result = ingest.ingest("jsonl", path=p.path or paths[0], fields=p.fields, max_chars=p.max_chars, format=p.format)
 elif p.hf["datasets"]:
     result = ingest.read_hf_many(p.hf["datasets"], fields=p.fields, max_chars=p.max_chars, format=p.format)
@@ -37,7 +37,7 @@ led["heldout"] = {**held, "pool_ids_sha256": io.sha256_ids(pool["id"])}
 result.pool = pool
 # read from the config, not params: the dev and warm-up sizes do not change the pool
 ingest.check_pool_size(len(pool), cfg["split"]["dev_size"], cfg["warmup"]["size"])
-out = snakemake.output  # noqa: F821
+out = snakemake.output
 ingest.write_outputs(result, out.pool, out.rejects, out.ledger)
 split.write_heldout(heldout, out.heldout)
 log.info("ledger: %s; held out: %s", {k: led[k] for k in ("read", "kept", "rejected", "kept_by_format")},

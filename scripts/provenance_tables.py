@@ -2,12 +2,12 @@
 params and chain of steps; the software versions; the resolved config."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-from ila import provenance  # noqa: E402
+log = start(snakemake)
+from ila import provenance
 
-out = snakemake.output  # noqa: F821
+out = snakemake.output
 tables = provenance.write_report_tables(
-    snakemake.input.products,  # noqa: F821
+    snakemake.input.products,
     products=out.products,
     steps=out.steps,
     software=out.software,

@@ -1,13 +1,13 @@
 """What each selection picked, per domain and (toy pool) per ground-truth corruption type, against the candidates."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-import os  # noqa: E402
+log = start(snakemake)
+import os
 
-from ila import io  # noqa: E402
-from ila.scaling.composition import candidate_shares, composition_markdown, composition_table  # noqa: E402
+from ila import io
+from ila.scaling.composition import candidate_shares, composition_markdown, composition_table
 
-inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
 candidates = io.read_parquet(inp.candidates)
 truth = io.read_parquet(inp.truth[0]) if inp.truth else None
 selections = []

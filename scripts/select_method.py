@@ -1,15 +1,15 @@
 """Every selection of one method in the scaling study: one ids file and one record per (pool fraction, budget, seed)."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-import numpy as np  # noqa: E402
+log = start(snakemake)
+import numpy as np
 
-from ila import devloss, embed, io, scaling, timing  # noqa: E402
+from ila import devloss, embed, io, scaling, timing
 
-p = snakemake.params  # noqa: F821
-inp = snakemake.input  # noqa: F821
-out = snakemake.output  # noqa: F821
-method = snakemake.wildcards.method  # noqa: F821
+p = snakemake.params
+inp = snakemake.input
+out = snakemake.output
+method = snakemake.wildcards.method
 candidates = io.read_parquet(inp.candidates)
 pool_ids = io.read_parquet(inp.pool, columns=["id"])["id"].tolist()
 vectors = np.load(inp.embeddings, allow_pickle=False)

@@ -1,12 +1,12 @@
 """Hold out a dev set stratified by domain (toy: the generated dev rows); the rest are candidates."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-from ila import io  # noqa: E402
-from ila.pool import split  # noqa: E402
+log = start(snakemake)
+from ila import io
+from ila.pool import split
 
-p = snakemake.params  # noqa: F821
-pool = io.read_parquet(snakemake.input.pool, columns=["id", "domain", "source"])  # noqa: F821
+p = snakemake.params
+pool = io.read_parquet(snakemake.input.pool, columns=["id", "domain", "source"])
 if p.toy:
     dev = split.toy_dev_ids(pool)
     dev_set = set(dev)
@@ -14,7 +14,7 @@ if p.toy:
 else:
     dev_size = int(p.dev_size) if p.dev_size >= 1 else float(p.dev_size)
     candidates, dev = split.dev_split(pool, dev_size, seed=p.seed, max_per_domain=p.max_per_domain)
-out = snakemake.output  # noqa: F821
+out = snakemake.output
 io.write_ids(out.candidates, candidates)
 io.write_ids(out.dev, dev)
 io.write_json(out.summary, split.split_summary(pool, candidates, dev))

@@ -3,16 +3,16 @@ rows as JSON Lines (read by the ingest rule), the ground truth of every row
 (no selector reads it) and the raw multiple-choice items of the benchmark."""
 from ila.workflow import start
 
-log = start(snakemake)  # noqa: F821
-import pandas as pd  # noqa: E402
+log = start(snakemake)
+import pandas as pd
 
-from ila import io  # noqa: E402
-from ila.pool import toy  # noqa: E402
-from ila.pool.toy.corrupt import Realism  # noqa: E402
-from ila.pool.toy.heldout import pool_and_heldout  # noqa: E402
+from ila import io
+from ila.pool import toy
+from ila.pool.toy.corrupt import Realism
+from ila.pool.toy.heldout import pool_and_heldout
 
-p = snakemake.params  # noqa: F821
-out = snakemake.output  # noqa: F821
+p = snakemake.params
+out = snakemake.output
 records, truth, items, ledger = pool_and_heldout(
     p.toy["n"], p.seed, p.toy["families"], p.toy["min_depth"], p.toy["max_depth"], Realism.from_config(p.toy),
     int(p.dev_size), int(p.test_size), int(p.benchmark_per_family),

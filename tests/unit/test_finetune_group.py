@@ -6,7 +6,6 @@ processes resume from checkpoints too."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import subprocess

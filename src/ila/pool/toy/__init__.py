@@ -50,7 +50,8 @@ generated answer can be checked.
 from __future__ import annotations
 
 from ._common import FAMILIES, MAX_CHARS, MAX_COST, MAX_DEPTH, MAX_REDRAWS, MIN_DEPTH, WORDS
-from .generator import _GENERATORS, _SOLVERS, final_answer, generate, solve, write_jsonl
+from .generator import _GENERATORS as _GENERATORS, _SOLVERS as _SOLVERS  # the family tables, for tests
+from .generator import final_answer, generate, solve, write_jsonl
 
 __all__ = [
     "FAMILIES",

@@ -6,7 +6,6 @@ generator wrote."""
 from __future__ import annotations
 
 import json
-from typing import Sequence
 
 import pandas as pd
 

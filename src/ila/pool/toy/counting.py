@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from typing import Callable
 
 from ._common import _template, WORDS, _LETTERS, _QUOTED_RE, _plural

@@ -6,7 +6,7 @@ import random
 import re
 from typing import Callable
 
-from ._common import _template, _LETTERS, _QUOTED_RE, _WORDS4, _first_word, _join_then, _numbered, _unique
+from ._common import _template, _LETTERS, _QUOTED_RE, _WORDS4, _join_then, _numbered, _unique
 
 _EDIT_TEMPLATES: tuple[Callable[[str, list[str]], tuple[str, str]], ...] = (
     lambda w, e: (f"Apply these edits in order to the word '{w}': {_join_then(e)}.", ""),
