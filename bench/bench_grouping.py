@@ -58,7 +58,7 @@ def _spec(results: Path, cfg: dict, subsets: list[str], out: Path):
         kind="study", base=models.read_handle(results / "models/base.json"), pool=str(results / "pool/pool.parquet"),
         eval_sets={"dev": str(results / "pool/dev_ids.txt")}, settings=FinetuneSettings(**recipe(cfg["finetune"], cfg["model"]["max_length"])),
         template=PromptTemplate(**cfg["model"]["prompt"]), runs=runs, clip=cfg["regression"]["clip"],
-        eval_batch_size=cfg["depth"]["batch_size"],
+        eval_batch_size=cfg["model"]["eval_batch_size"],
     )
 
 

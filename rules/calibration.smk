@@ -49,7 +49,7 @@ for _group, _names in finetune_groups([("calibration", n) for n in calibration_n
             recipe=finetune_recipe(),
             prompt=config["model"]["prompt"],
             clip=config["regression"]["clip"],
-            eval_batch_size=config["depth"]["batch_size"],
+            eval_batch_size=config["model"]["eval_batch_size"],
             runs=calibration_runs(_names),
             device=config["device"],
         threads: threads_of("finetune")

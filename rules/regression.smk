@@ -49,7 +49,7 @@ for _group, _subsets in regression_groups().items():
             recipe=finetune_recipe(),
             prompt=config["model"]["prompt"],
             clip=config["regression"]["clip"],
-            eval_batch_size=config["depth"]["batch_size"],
+            eval_batch_size=config["model"]["eval_batch_size"],
             runs=regression_runs(_subsets),
             device=config["device"],
         threads: threads_of("finetune")

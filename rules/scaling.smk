@@ -55,7 +55,7 @@ for _group, _names in scaling_groups().items():
             recipe=finetune_recipe(),
             prompt=config["model"]["prompt"],
             clip=config["scaling"]["clip"],
-            eval_batch_size=config["depth"]["batch_size"],
+            eval_batch_size=config["model"]["eval_batch_size"],
             max_new_tokens=config["scaling"]["max_new_tokens"],
             generate_batch_size=config["scaling"]["eval_batch_size"],
             runs=_runs,

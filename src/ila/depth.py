@@ -43,12 +43,12 @@ def percentile_rank(values) -> np.ndarray:
 def relative_depth(ids, depth, domains) -> np.ndarray:
     """RID: percentile rank of ID within each domain (joined by id, so the
     result does not depend on row order)."""
-    frame = pd.DataFrame({"id": list(ids), "ID": np.asarray(depth, dtype=np.float64), "domain": list(domains)})
-    if frame["ID"].isna().any():
+    frame = pd.DataFrame({"id": list(ids), "info_depth": np.asarray(depth, dtype=np.float64), "domain": list(domains)})
+    if frame["info_depth"].isna().any():
         raise ValueError("ID has missing values; every scored example needs a depth")
     rid = np.empty(len(frame))
     for _, idx in frame.groupby("domain", sort=True).indices.items():
-        rid[idx] = percentile_rank(frame["ID"].to_numpy()[idx])
+        rid[idx] = percentile_rank(frame["info_depth"].to_numpy()[idx])
     return rid
 
 
@@ -87,7 +87,7 @@ def build_examples_table(
     rid_within: str = "domain",
 ) -> tuple[pd.DataFrame, dict]:
     """The per-example landscape table (DESIGN.md): id, domain, rid_domain,
-    n_labels, cell, x, y, T, loss_base, loss_sft, ID, RID, for every scored
+    n_labels, cell, x, y, T, loss_base, loss_sft, info_depth (ID), RID, for every scored
     example, joined by id. Examples with T == 0 cannot have a depth; they
     are left out and counted in the returned ledger. ``rid_within``:
     "domain" (METHOD.md) or "domain_labels", the ablation that ranks ID
@@ -111,10 +111,10 @@ def build_examples_table(
     df["rid_domain"], ledger["rid_domain_from_cell"] = depth_domains(df["domain"], df["cell"], domain_mode)
     if rid_within == "domain_labels":
         df["rid_domain"] = df["rid_domain"].astype(str) + "|" + df["n_labels"].astype(str)
-    df["ID"] = information_depth(df["loss_base"], df["loss_sft"], df["T"], df["n_labels"])
-    df["RID"] = relative_depth(df["id"], df["ID"], df["rid_domain"])
+    df["info_depth"] = information_depth(df["loss_base"], df["loss_sft"], df["T"], df["n_labels"])
+    df["RID"] = relative_depth(df["id"], df["info_depth"], df["rid_domain"])
     ledger["with_depth"] = int(len(df))
-    cols = ["id", "domain", "rid_domain", "n_labels", "cell", "x", "y", "T", "loss_base", "loss_sft", "ID", "RID"]
+    cols = ["id", "domain", "rid_domain", "n_labels", "cell", "x", "y", "T", "loss_base", "loss_sft", "info_depth", "RID"]
     extra = [c for c in scores.columns if c not in cols]
     df = df.sort_values("id").reset_index(drop=True)
     return df[cols + extra], ledger

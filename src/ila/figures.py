@@ -70,7 +70,7 @@ def depth_by_domain(examples: pd.DataFrame, png, pdf, dpi: int = 150):
     domains = sorted(examples["domain"].replace("", "(none)").unique())
     dom = examples["domain"].replace("", "(none)")
     fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(domains) * 2), 4.5))
-    for ax, col, label in ((axes[0], "ID", "ID (information depth, nats x labels / token)"), (axes[1], "RID", "RID (percentile within domain)")):
+    for ax, col, label in ((axes[0], "info_depth", "ID (information depth, nats x labels / token)"), (axes[1], "RID", "RID (percentile within domain)")):
         data = [examples.loc[dom == d, col].to_numpy() for d in domains]
         ax.boxplot(data, showfliers=False)
         ax.set_xticks(range(1, len(domains) + 1))

@@ -65,8 +65,8 @@ def test_examples_table_joins_by_id_and_counts_unscorable():
     assert ledger == {"scored": 4, "no_response_tokens": 1, "rid_domain_from_cell": 1, "with_depth": 3}
     t = table.set_index("id")
     assert list(t.index) == ["a", "b", "d"]
-    assert t.loc["a", "ID"] == pytest.approx((6 - 2) / 2 * 2)  # two labels
-    assert t.loc["b", "ID"] == pytest.approx((8 - 4) / 4 * 1)
+    assert t.loc["a", "info_depth"] == pytest.approx((6 - 2) / 2 * 2)  # two labels
+    assert t.loc["b", "info_depth"] == pytest.approx((8 - 4) / 4 * 1)
     assert t.loc["d", "rid_domain"] == "cell:3"
     assert t.loc["a", "RID"] == 1.0 and t.loc["b", "RID"] == 0.0
     assert t.loc["a", "cell"] == 0

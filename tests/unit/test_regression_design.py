@@ -35,7 +35,7 @@ def make_landscape(n_cells: int = N_CELLS, per_cell: int = PER_CELL, seed: int =
                     T=int(rng.integers(5, 60)),
                     loss_base=2.0,
                     loss_sft=1.0,
-                    ID=float(rng.normal()),
+                    info_depth=float(rng.normal()),
                     RID=float(rng.uniform()),
                 )
             )
@@ -139,7 +139,7 @@ def test_group_choice_prefers_groups_that_can_fill_and_spreads_evenly():
     rows = []
     for c, n in [(0, 30), (1, 30), (2, 1), (3, 1)]:
         for j in range(n):
-            rows.append(dict(id=f"c{c}e{j:02d}", domain="", cell=c, RID=0.5, ID=1.0, T=10))
+            rows.append(dict(id=f"c{c}e{j:02d}", domain="", cell=c, RID=0.5, info_depth=1.0, T=10))
     ex = pd.DataFrame(rows)
     for seed in range(6):
         members, design = factorial_design(ex, 20, [0.5, 1.0], {"mixed": (0.0, 1.0)}, [1, 2], seed=seed)
@@ -159,7 +159,7 @@ def test_fewer_groups_with_in_band_members_than_k():
     for c in range(4):
         for j in range(10):
             rid = 0.9 if c < 2 else 0.1
-            rows.append(dict(id=f"c{c}e{j}", domain="", cell=c, RID=rid, ID=1.0, T=5))
+            rows.append(dict(id=f"c{c}e{j}", domain="", cell=c, RID=rid, info_depth=1.0, T=5))
     ex = pd.DataFrame(rows)
     members, design = factorial_design(ex, 8, [1.0], {"high": (0.5, 1.0)}, [1])
     assert design.loc[0, "k"] == 4 and design.loc[0, "k_used"] == 2 and design.loc[0, "n_available"] == 20
@@ -219,7 +219,7 @@ def test_measure_numbers_on_hand_made_table():
             n_labels=1,
             cell=[0, 0, 1, 2, 2],
             T=[10, 20, 30, 40, 50],
-            ID=[1.0, 2.0, 3.0, 4.0, 5.0],
+            info_depth=[1.0, 2.0, 3.0, 4.0, 5.0],
             RID=[0.1, 0.2, 0.3, 0.4, 0.5],
         )
     )
@@ -238,7 +238,7 @@ def test_measure_numbers_on_hand_made_table():
 
 
 def test_measure_errors():
-    ex = pd.DataFrame(dict(id=["a", "b"], domain="", cell=[0, 1], T=[1, 2], ID=[0.1, 0.2], RID=[0.5, 0.6]))
+    ex = pd.DataFrame(dict(id=["a", "b"], domain="", cell=[0, 1], T=[1, 2], info_depth=[0.1, 0.2], RID=[0.5, 0.6]))
     design = pd.DataFrame(dict(subset=["s1"]))
     with pytest.raises(ValueError, match="'zz'"):
         measure(ex, pd.DataFrame(dict(subset=["s1", "s1"], id=["a", "zz"])), design, 4, 2)

@@ -65,7 +65,7 @@ def test_realpool_slice_is_ingested_with_a_complete_ledger(realpool_run):
 def test_realpool_slice_regression_study_fits_every_subset(realpool_run):
     work, _ = realpool_run
     examples = pd.read_parquet(work / R / "tables/examples.parquet")
-    assert examples["RID"].between(0, 1).all() and np.isfinite(examples["ID"]).all()
+    assert examples["RID"].between(0, 1).all() and np.isfinite(examples["info_depth"]).all()
     table = pd.read_csv(work / R / "tables/regression.csv")
     summary = json.loads((work / R / "tables/regression_summary.json").read_text())
     assert len(table) == 8 and summary["n"] == 8  # 2 coverage levels x 2 RID bands x 2 seeds (smoke design)

@@ -71,7 +71,7 @@ def test_examples_table_depth(smoke_run):
     assert not set(table["id"]) & set(i0)
     assert ledger["scored"] == len(cand) - len(i0)
     assert ledger["with_depth"] == len(table) == ledger["scored"] - ledger["no_response_tokens"]
-    assert table["RID"].between(0, 1).all() and np.isfinite(table["ID"]).all()
+    assert table["RID"].between(0, 1).all() and np.isfinite(table["info_depth"]).all()
     assert (table["T"] > 0).all() and (table["loss_base"] > 0).all()
     # RID is a percentile inside each domain: mean 0.5, spanning 0..1
     g = table.groupby("rid_domain")["RID"]

@@ -1,7 +1,7 @@
 """Training-subset designs for the regression study, and their measures.
 
 A design is a list of subsets of one fixed ``size`` drawn from the per-example
-landscape table (id, domain, cell, T, ID, RID, ...). Each subset is built in
+landscape table (id, domain, cell, T, info_depth, RID, ...). Each subset is built in
 two steps (METHOD.md, **choice**): restrict the pool to ``k`` groups (cells,
 or domains with ``group_by="domain"``), then sample ``size`` examples from the
 members of those groups whose RID lies in a band ``[lo, hi]`` (both ends
@@ -420,7 +420,7 @@ def measure(
     when a member lacks a value needed for a measure, when a subset appears in
     only one of `members` and `design`, or when a subset lists an id twice.
     """
-    need = ["id", "cell", "domain", "T", "ID", "RID"]
+    need = ["id", "cell", "domain", "T", "info_depth", "RID"]
     missing = [c for c in need if c not in examples.columns]
     if missing:
         raise ValueError(f"examples table lacks column(s) {missing}; has {list(examples.columns)}")
@@ -458,7 +458,7 @@ def measure(
         )
 
     joined = mem.join(ex, on="id")
-    for col in ("cell", "T", "ID", "RID"):
+    for col in ("cell", "T", "info_depth", "RID"):
         bad = joined[col].isna()
         if bad.any():
             raise ValueError(f"member id {joined['id'][bad].iloc[0]!r} has no {col} ({int(bad.sum())} rows)")
@@ -478,7 +478,7 @@ def measure(
                 coverage_grid=cov.grid,
                 coverage_occupied=cov.occupied,
                 mean_RID=float(part["RID"].astype(np.float64).mean()),
-                mean_ID=float(part["ID"].astype(np.float64).mean()),
+                mean_ID=float(part["info_depth"].astype(np.float64).mean()),
                 tokens=tokens,
                 mean_T=tokens / n,
                 n_domains=int(part["domain"].astype(str).nunique()),
