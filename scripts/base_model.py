@@ -1,12 +1,12 @@
 """Write the handle of the base model M0 (the tiny model trained here, or a hub name)."""
-from ila.workflow import start
+from ila.workflow import job
 
-log = start(snakemake)
-from ila import models
+with job(snakemake) as log:
+    from ila import models
 
-base = snakemake.params.base
-if base == "tiny":
-    models.write_handle(snakemake.output[0], snakemake.input[0], "tiny")
-else:
-    models.write_handle(snakemake.output[0], base, "pretrained")
-log.info("base model: %s", base)
+    base = snakemake.params.base
+    if base == "tiny":
+        models.write_handle(snakemake.output[0], snakemake.input[0], "tiny")
+    else:
+        models.write_handle(snakemake.output[0], base, "pretrained")
+    log.info("base model: %s", base)

@@ -1,21 +1,21 @@
 """Benchmark one scaling-study model with lm-evaluation-harness."""
-from ila.workflow import start
+from ila.workflow import job
 
-log = start(snakemake, torch=True)
-from ila import benchmarks, io
+with job(snakemake, torch=True) as log:
+    from ila import benchmarks, io
 
-p = snakemake.params
-result = benchmarks.evaluate(
-    snakemake.input.model,
-    p.tasks,
-    include_path=p.include_path,
-    batch_size=p.batch_size,
-    device=p.device,
-    limit=p.limit,
-    num_fewshot=p.num_fewshot,
-    add_bos_token=p.add_bos_token,
-    seed=p.seed,
-)
-result.update(method=snakemake.wildcards.method, key=snakemake.wildcards.key)
-io.write_json(snakemake.output[0], result)
-log.info("benchmarks: %s", result["tasks"])
+    p = snakemake.params
+    result = benchmarks.evaluate(
+        snakemake.input.model,
+        p.tasks,
+        include_path=p.include_path,
+        batch_size=p.batch_size,
+        device=p.device,
+        limit=p.limit,
+        num_fewshot=p.num_fewshot,
+        add_bos_token=p.add_bos_token,
+        seed=p.seed,
+    )
+    result.update(method=snakemake.wildcards.method, key=snakemake.wildcards.key)
+    io.write_json(snakemake.output[0], result)
+    log.info("benchmarks: %s", result["tasks"])

@@ -1,12 +1,12 @@
 """ID and RID distributions by domain."""
-from ila.workflow import start
+from ila.workflow import job
 
-log = start(snakemake)
-from ila import figures, io
+with job(snakemake) as log:
+    from ila import figures, io
 
-figures.depth_by_domain(
-    io.read_parquet(snakemake.input.examples),
-    snakemake.output.png,
-    snakemake.output.pdf,
-    dpi=snakemake.params.dpi,
-)
+    figures.depth_by_domain(
+        io.read_parquet(snakemake.input.examples),
+        snakemake.output.png,
+        snakemake.output.pdf,
+        dpi=snakemake.params.dpi,
+    )

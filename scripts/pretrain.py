@@ -1,22 +1,22 @@
 """Pretrain the tiny base model on the generic corpus."""
-from ila.workflow import start
+from ila.workflow import job
 
-log = start(snakemake, torch=True)
-from ila import timing
-from ila.lm import jobs, model, train
+with job(snakemake, torch=True) as log:
+    from ila import timing
+    from ila.lm import jobs, model, train
 
-p = snakemake.params
-shape = model.ModelShape(max_position=p.max_position, **p.shape)
-settings = train.PretrainSettings(**{k: v for k, v in p.settings.items() if k != "threads"})
-metrics = train.pretrain(
-    snakemake.input.tokenizer,
-    jobs.read_corpus(snakemake.input.corpus),
-    shape,
-    settings,
-    seed=p.seed,
-    out_dir=snakemake.output.model,
-    threads=snakemake.threads,
-    device=p.device,
-)
-timing.write(snakemake.output.metrics, metrics, snakemake.output.timing)
-log.info("pretrain: %s", metrics)
+    p = snakemake.params
+    shape = model.ModelShape(max_position=p.max_position, **p.shape)
+    settings = train.PretrainSettings(**{k: v for k, v in p.settings.items() if k != "threads"})
+    metrics = train.pretrain(
+        snakemake.input.tokenizer,
+        jobs.read_corpus(snakemake.input.corpus),
+        shape,
+        settings,
+        seed=p.seed,
+        out_dir=snakemake.output.model,
+        threads=snakemake.threads,
+        device=p.device,
+    )
+    timing.write(snakemake.output.metrics, metrics, snakemake.output.timing)
+    log.info("pretrain: %s", metrics)

@@ -1,16 +1,16 @@
 """Provenance tables for the report: per figure and table its rule, script,
 params and chain of steps; the software versions; the resolved config."""
-from ila.workflow import start
+from ila.workflow import job
 
-log = start(snakemake)
-from ila import provenance
+with job(snakemake) as log:
+    from ila import provenance
 
-out = snakemake.output
-tables = provenance.write_report_tables(
-    snakemake.input.products,
-    products=out.products,
-    steps=out.steps,
-    software=out.software,
-    config=out.config,
-)
-log.info("provenance: %d product(s), %d step(s)", len(tables.products), len(tables.steps))
+    out = snakemake.output
+    tables = provenance.write_report_tables(
+        snakemake.input.products,
+        products=out.products,
+        steps=out.steps,
+        software=out.software,
+        config=out.config,
+    )
+    log.info("provenance: %d product(s), %d step(s)", len(tables.products), len(tables.steps))

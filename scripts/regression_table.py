@@ -1,12 +1,12 @@
 """One row per subset: its design, measured coverage and depth, and dev losses."""
-from ila.workflow import start
+from ila.workflow import job
 
-log = start(snakemake)
-from ila import io
-from ila.regression import design
+with job(snakemake) as log:
+    from ila import io
+    from ila.regression import design
 
-subsets = io.read_parquet(snakemake.input.subsets)
-runs = [io.read_json(path) for path in snakemake.input.runs]
-table = design.join_runs(subsets, runs)
-io.write_csv(snakemake.output[0], table)
-log.info("regression table: %d subsets", len(table))
+    subsets = io.read_parquet(snakemake.input.subsets)
+    runs = [io.read_json(path) for path in snakemake.input.runs]
+    table = design.join_runs(subsets, runs)
+    io.write_csv(snakemake.output[0], table)
+    log.info("regression table: %d subsets", len(table))

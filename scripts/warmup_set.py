@@ -1,11 +1,11 @@
 """Draw the warm-up set I0 from the candidates."""
-from ila.workflow import start
+from ila.workflow import job
 
-log = start(snakemake)
-from ila import io, records
+with job(snakemake) as log:
+    from ila import io, records
 
-p = snakemake.params
-candidates = io.read_ids(snakemake.input.candidates)
-i0 = records.seeded_sample(candidates, p.size, p.seed, salt="warmup")
-io.write_ids(snakemake.output[0], i0)
-log.info("I0: %d of %d candidates", len(i0), len(candidates))
+    p = snakemake.params
+    candidates = io.read_ids(snakemake.input.candidates)
+    i0 = records.seeded_sample(candidates, p.size, p.seed, salt="warmup")
+    io.write_ids(snakemake.output[0], i0)
+    log.info("I0: %d of %d candidates", len(i0), len(candidates))

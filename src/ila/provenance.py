@@ -28,15 +28,14 @@ outside both are stored as absolute paths. No timestamps, host names or
 temporary paths are stored: the same job on the same inputs and code writes
 the same bytes.
 
-`ila.workflow.start` calls `install` so every script gets this without any
-change: the sidecars are written by an exit hook that does nothing when the
-job failed (uncaught exception, `sys.exit` with a non-zero code, or a missing
-output).
+A script's work runs inside `with ila.workflow.job(snakemake) as log:`;
+the block clears old sidecars on entry and calls `finish_job` when it ends
+without an error (or with `sys.exit(0)`), so a job that raises, exits with a
+non-zero code or misses an output leaves no sidecar.
 """
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import logging
@@ -563,7 +562,7 @@ def write_sidecars(
 
 
 # --------------------------------------------------------------------------
-# the exit hook
+# a job's sidecars
 
 
 def main_script() -> str | None:
@@ -574,72 +573,30 @@ def main_script() -> str | None:
     return os.path.abspath(f) if f else None
 
 
-@dataclass
-class _JobState:
-    pid: int
-    failed: bool = False
-    done: bool = False
-
-
-_STATE: _JobState | None = None
-
-
-def install(smk: Any, script: str | os.PathLike | None = None) -> None:
-    """Arrange for the job's sidecars to be written when the process exits
-    after success. Removes sidecars left by an earlier run of these outputs
-    first, so a failed job leaves none. Marks the job failed on an uncaught
-    exception (sys.excepthook) or sys.exit with a non-zero code; on exit the
-    sidecars are written only if the job did not fail and every output
-    exists. A provenance error then fails the job (exit status 1)."""
-    global _STATE
-    if _STATE is not None and _STATE.pid == os.getpid():
-        return  # already installed in this process
-    workdir = os.getcwd()
+def clear_sidecars(smk: Any, workdir: str | os.PathLike | None = None) -> None:
+    """Remove the sidecars an earlier run left beside this job's outputs,
+    so a job that fails leaves none."""
+    workdir = os.fspath(workdir or os.getcwd())
     for _, path in _flat_paths(getattr(smk, "output", None)):
         car = sidecar_path(os.path.join(workdir, path))
         if car.exists():
             car.unlink()
-    state = _JobState(pid=os.getpid())
-    _STATE = state
+
+
+def finish_job(smk: Any, script: str | os.PathLike | None = None, workdir: str | os.PathLike | None = None) -> list[Path]:
+    """After the job's work succeeded: write the sidecar of every output.
+    Writes none (and logs which) when an output is missing, so Snakemake's
+    own missing-output error is the one the user sees; raises when a
+    sidecar cannot be built (the job then fails)."""
+    workdir = os.fspath(workdir or os.getcwd())
     script = script if script is not None else main_script()
-
-    previous_hook = sys.excepthook
-
-    def excepthook(exc_type, exc, tb):
-        state.failed = True
-        previous_hook(exc_type, exc, tb)
-
-    sys.excepthook = excepthook
-
-    real_exit = sys.exit
-
-    def exit(code=None):
-        if code not in (None, 0):
-            state.failed = True
-        real_exit(code)
-
-    sys.exit = exit
-    atexit.register(_on_exit, smk, script, workdir, state)
-
-
-def _on_exit(smk: Any, script: str | None, workdir: str, state: _JobState) -> None:
-    if state.pid != os.getpid() or state.failed or state.done:
-        return  # a forked child, a failed job, or already written
-    state.done = True
     missing = [p for _, p in _flat_paths(getattr(smk, "output", None)) if not os.path.exists(os.path.join(workdir, p))]
     if missing:
         log.error("provenance: no sidecars, missing output(s): %s", ", ".join(missing))
-        return
-    try:
-        written = write_sidecars(smk, script=script, workdir=workdir)
-        log.info("provenance: wrote %d sidecar(s) for rule %s", len(written), getattr(smk, "rule", "?"))
-    except Exception as exc:  # noqa: BLE001 - reported, then the job fails
-        log.exception("provenance: could not write the sidecars of rule %s: %s", getattr(smk, "rule", "?"), exc)
-        for handler in logging.getLogger().handlers:
-            handler.flush()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
+        return []
+    written = write_sidecars(smk, script=script, workdir=workdir)
+    log.info("provenance: wrote %d sidecar(s) for rule %s", len(written), getattr(smk, "rule", "?"))
+    return written
 
 
 # --------------------------------------------------------------------------

@@ -293,7 +293,7 @@ def test_a_conflicting_record_of_the_same_step_is_kept(tmp_path):
     assert {s["params"].get("max_chars") for s in steps if s["rule"] == "ingest"} == {99, 100}
 
 
-# ---------------------------------------------------------------- the exit hook
+# ---------------------------------------------------------------- a job's lifetime
 
 RUNNER = textwrap.dedent(
     """
@@ -312,16 +312,16 @@ RUNNER = textwrap.dedent(
         rule="make", input=nl(src="in.txt"), output=nl(out="out.txt"), params=nl(k=1),
         wildcards=nl(), threads=1, config={"offline": True}, log=nl(log="make.log"),
     )
-    from ila.workflow import start
-    log = start(snakemake)
-    if mode != "missing":
-        open("out.txt", "w").write("result")
-    if mode == "raise":
-        raise ValueError("boom")
-    if mode == "exit":
-        sys.exit(3)
-    if mode == "exit0":
-        sys.exit(0)
+    from ila.workflow import job
+    with job(snakemake) as log:
+        if mode != "missing":
+            open("out.txt", "w").write("result")
+        if mode == "raise":
+            raise ValueError("boom")
+        if mode == "exit":
+            sys.exit(3)
+        if mode == "exit0":
+            sys.exit(0)
     """
 )
 
@@ -339,7 +339,7 @@ def job_dir(tmp_path):
     return tmp_path
 
 
-def test_successful_job_writes_the_sidecar_at_exit(job_dir):
+def test_successful_job_writes_the_sidecar_when_its_block_ends(job_dir):
     proc = run_job(job_dir, "ok")
     assert proc.returncode == 0, (job_dir / "make.log").read_text()
     car = prov.read_sidecar(job_dir / "out.txt.provenance.json")
