@@ -3,7 +3,7 @@ from ila.workflow import job
 
 with job(snakemake, torch=True) as log:
     from ila import io
-    from ila.selection.deita import deita_scores
+    from ila.selection.deita_scores import deita_scores
 
     p = snakemake.params
     candidates = io.read_parquet(snakemake.input.candidates)

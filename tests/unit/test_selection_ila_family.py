@@ -12,7 +12,7 @@ import pytest
 
 from ila import devloss
 from ila.selection import select
-from ila.selection.balanced import balanced_quotas
+from ila.selection.methods.random_balanced import balanced_quotas
 
 
 def landscape(n=600, cells=12, seed=1) -> pd.DataFrame:

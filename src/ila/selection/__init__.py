@@ -14,7 +14,7 @@ contracts every method keeps (order independence, counted exclusions, budget
 errors) and :mod:`ila.selection.scorers` for Deita's scorers.
 """
 
-from . import balanced, baselines, ila  # noqa: F401  (register the methods)
+from . import methods  # noqa: F401  (register the methods)
 from .base import METHODS, CandidatePool, MethodResult, Selection, method_params, register, seeded_hash, select
 
 __all__ = [

@@ -195,7 +195,7 @@ def seeded_hash(ids, seed: int) -> np.ndarray:
 
 def _load_methods() -> None:
     # Importing the modules registers their methods.
-    from . import balanced, baselines, ila  # noqa: F401
+    from . import methods  # noqa: F401
 
 
 def _canonical(

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import CandidatePool, MethodResult, register
+from ..base import CandidatePool, MethodResult, register
 
 
 def balanced_quotas(sizes: dict[str, int], k: int) -> dict[str, int]:
