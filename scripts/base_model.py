@@ -1,5 +1,5 @@
 """Write the handle of the base model M0 (the tiny model trained here, or a hub name)."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import models

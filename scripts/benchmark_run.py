@@ -1,5 +1,5 @@
 """Benchmark one scaling-study model with lm-evaluation-harness."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake, torch=True) as log:
     from ila import benchmarks, io

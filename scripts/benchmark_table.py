@@ -1,5 +1,5 @@
 """One row per (method, grid point, task, metric) of the benchmark runs."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import pandas as pd

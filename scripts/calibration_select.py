@@ -1,5 +1,5 @@
 """The calibration selections of the dev-loss model: every knob of selection.ila (tilt kappas, band windows) from all candidates, at the calibration budget, for each calibration seed."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import os

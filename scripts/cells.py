@@ -1,5 +1,5 @@
 """Cells of the landscape: a uniform grid on the 2-D map, or k-means."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import numpy as np

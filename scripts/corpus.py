@@ -1,5 +1,5 @@
 """Generic offline corpus (Python standard-library docstrings) for the tiny base model."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import json

@@ -1,5 +1,5 @@
 """ID and RID for every scored candidate, joined with its cell: the per-example table."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import depth, io

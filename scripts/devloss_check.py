@@ -1,5 +1,5 @@
 """The dev-loss model as a model, out of sample: its predicted loss for every scaling-study selection against the test loss that run measured."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import pandas as pd

@@ -1,5 +1,5 @@
 """Fit the dev-loss model on dev-evaluated runs only: the calibration selections and (selection.ila.model_data) the regression study's subsets."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import pandas as pd

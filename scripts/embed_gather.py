@@ -1,5 +1,5 @@
 """Gather embedding shards into one matrix in pool order, with a sidecar."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import json

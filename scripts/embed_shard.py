@@ -1,5 +1,5 @@
 """Embed one shard of the pool."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake, torch=True) as log:
     import numpy as np

@@ -1,5 +1,5 @@
 """One selection from all candidates, exported for use outside the study: the selected pool rows in the trainer format of selection.export_format, the ids, the selection record and a LLaMA-Factory dataset_info entry."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import os

@@ -1,5 +1,5 @@
 """ID and RID distributions by domain."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import figures, io

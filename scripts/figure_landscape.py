@@ -1,5 +1,5 @@
 """Landscape map: candidates coloured by RID, grid drawn, I0 marked."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import figures, io, records

@@ -1,6 +1,6 @@
 """Fine-tune a group of runs (the warm-up model, regression subsets or
 scaling selections) in one process, or under torchrun; one metrics file per run."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake, torch=True) as log:
     from ila import models

@@ -1,5 +1,5 @@
 """List the test and benchmark ids the ingest held out, checked disjoint from the candidates and the dev set."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io

@@ -1,6 +1,6 @@
 """Ingest the pool into canonical Parquet with a ledger of every rejected row,
 then hold out the test set and the benchmarks (heldout.parquet)."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io

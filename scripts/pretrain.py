@@ -1,5 +1,5 @@
 """Pretrain the tiny base model on the generic corpus."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake, torch=True) as log:
     from ila import timing

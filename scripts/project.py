@@ -1,5 +1,5 @@
 """2-D map of the candidate embeddings."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import numpy as np

@@ -1,12 +1,12 @@
 """Provenance tables for the report: per figure and table its rule, script,
 params and chain of steps; the software versions; the resolved config."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
-    from ila import provenance
+    from ila.plumbing import report
 
     out = snakemake.output
-    tables = provenance.write_report_tables(
+    tables = report.write_report_tables(
         snakemake.input.products,
         products=out.products,
         steps=out.steps,

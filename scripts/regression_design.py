@@ -1,5 +1,5 @@
 """Draw the regression study's subsets and measure their coverage and depth."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io

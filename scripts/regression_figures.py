@@ -1,5 +1,5 @@
 """Figures of the regression study."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import pandas as pd

@@ -1,5 +1,5 @@
 """OLS of dev loss on coverage and depth, with the diagnostics reviewers asked for."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import pandas as pd

@@ -1,5 +1,5 @@
 """One row per subset: its design, measured coverage and depth, and dev losses."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io

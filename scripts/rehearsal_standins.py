@@ -1,5 +1,5 @@
 """Build the local stand-ins of a rehearsal config: pools, tokenizer, Qwen2 base, Deita scorers, embedder, tasks."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake, torch=True) as log:
     from ila import io, rehearsal

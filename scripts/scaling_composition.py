@@ -1,5 +1,5 @@
 """What each selection picked, per domain and (toy pool) per ground-truth corruption type, against the candidates."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import os

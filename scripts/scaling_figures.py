@@ -1,5 +1,5 @@
 """Figures of the scaling study: score vs budget, score vs pool size, coverage and depth of the selections."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import pandas as pd

@@ -1,5 +1,5 @@
 """Does each method beat the baseline, by how much (95% CIs over replicates), does its margin grow with the pool, and did the predictions hold?"""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import pandas as pd

@@ -1,5 +1,5 @@
 """One row per scaling run (grid point, test losses, benchmark, the selection's coverage, depth and exclusions) and the runs' wall-clock seconds in a table of their own."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io, scaling, timing

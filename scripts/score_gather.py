@@ -1,5 +1,5 @@
 """Gather scoring shards, in plan order, every planned id exactly once."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io, shards

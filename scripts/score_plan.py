@@ -1,5 +1,5 @@
 """Plan the scoring shards: candidates outside I0, bucketed by token length."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io, models, records, shards

@@ -1,5 +1,5 @@
 """Summed response losses of one shard under the base and warm-up models."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake, torch=True) as log:
     from ila import io, models, records, shards

@@ -1,5 +1,5 @@
 """The selection candidates: the per-example table (I0 excluded) with the pool's text and the seeded pool order, and a ledger of every pool row."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io, scaling

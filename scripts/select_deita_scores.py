@@ -1,5 +1,5 @@
 """Deita complexity and quality of every candidate (the offline proxy or the Deita scorer models)."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake, torch=True) as log:
     from ila import io

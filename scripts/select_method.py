@@ -1,5 +1,5 @@
 """Every selection of one method in the scaling study: one ids file and one record per (pool fraction, budget, seed)."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import numpy as np

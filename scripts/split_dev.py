@@ -1,5 +1,5 @@
 """Hold out a dev set stratified by domain (toy: the generated dev rows); the rest are candidates."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io

@@ -1,5 +1,5 @@
 """Train the BPE tokenizer of the tiny base model."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila.lm import jobs, tokenizer

@@ -1,7 +1,7 @@
 """The toy task benchmark: the held-out benchmark problems for exact match
 (``eval_per_family`` of each family, depths balanced) and every benchmark
 problem as a 4-way multiple-choice item under the training prompt."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io

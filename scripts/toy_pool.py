@@ -1,7 +1,7 @@
 """Generate the toy instruction pool with its held-out dev, test and benchmark
 rows as JSON Lines (read by the ingest rule), the ground truth of every row
 (no selector reads it) and the raw multiple-choice items of the benchmark."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     import pandas as pd

@@ -1,5 +1,5 @@
 """Draw the warm-up set I0 from the candidates."""
-from ila.workflow import job
+from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io, records

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from ila.plumbing.dryrun import stage_of, stage_counts
+
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,19 +160,8 @@ def run_workflow(workdir: Path, *args: str, slurm: bool) -> Run:
 
 
 def executed_jobs(output: str) -> Counter:
-    """Rule -> job count from the 'Job stats' table a run prints first."""
-    if "Job stats:" not in output:
-        raise AssertionError(f"no 'Job stats' table in the snakemake output:\n{output[-3000:]}")
-    jobs = Counter()
-    for line in output.split("Job stats:", 1)[1].splitlines()[3:]:
-        m = re.match(r"^(\S+)\s+(\d+)\s*$", line)
-        if not m:
-            if jobs:
-                break
-            continue
-        if m.group(1) != "total":
-            jobs[re.sub(r"^(\w+_finetune)_g\d+$", r"\1", m.group(1))] += int(m.group(2))
-    return jobs
+    """Stage -> job count from the 'Job stats' table a run prints first."""
+    return Counter(stage_counts(output))
 
 
 def controller_jobs() -> dict[str, dict[str, str]]:
@@ -240,7 +231,7 @@ def test_every_job_went_through_sbatch(slurm_run, local_run, capsys):
 
     # every job the local run executed ran on SLURM (rule by rule)
     completed = [jid for jid in slurm_ids if held[jid]["state"] == "COMPLETED"]
-    per_rule = Counter(re.sub(r"^(\w+_finetune)_g\d+$", r"\1", re.sub(r"^rule_(\S+?)(_wildcards_.*)?$", r"\1", held[jid]["comment"]))
+    per_rule = Counter(stage_of(re.sub(r"^rule_(\S+?)(_wildcards_.*)?$", r"\1", held[jid]["comment"]))
                        for jid in completed)
     local = executed_jobs(local_run.outputs[-1])
     expected = {rule: n for rule, n in local.items() if rule not in TARGET_RULES}

@@ -6,15 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from ila import audit as aud
-from ila import provenance as prov
+from ila.plumbing import audit as aud
+from ila.plumbing import configs, dryrun
+from ila.plumbing import hashing
+from ila.plumbing import provenance as prov
 
 from test_provenance import build_chain, fake_job, write
 
 
 @pytest.fixture(autouse=True)
 def no_configfiles_env(monkeypatch):
-    monkeypatch.delenv(prov.CONFIGFILES_ENV, raising=False)
+    monkeypatch.delenv(hashing.CONFIGFILES_ENV, raising=False)
 
 
 @pytest.fixture
@@ -109,14 +111,14 @@ def test_changed_script_is_stale_code(chain):
 def test_changed_package_module_is_stale_code(chain, monkeypatch):
     car = prov.read_sidecar(chain / "fig.png.provenance.json")
     assert "ila/io.py" in car["steps"][-1]["package"]["modules"]
-    real = prov.package_files
+    real = hashing.package_files
 
     def edited():
         files = dict(real())
         files["ila/io.py"] = "f" * 64
         return files
 
-    monkeypatch.setattr(prov, "package_files", edited)
+    monkeypatch.setattr(hashing, "package_files", edited)
     res = run(chain)
     assert res.exit_code == 1
     assert problems(res) == [("code", "stale", "ila/io.py")]
@@ -126,7 +128,7 @@ def test_changed_package_module_is_stale_code(chain, monkeypatch):
 def test_package_change_outside_the_imported_modules_is_a_note_unless_strict(chain, monkeypatch):
     car = prov.read_sidecar(chain / "fig.png.provenance.json")
     used = set(car["steps"][-1]["package"]["modules"])
-    real = prov.package_files
+    real = hashing.package_files
     other = next(f for f in real() if f not in used)
 
     def edited():
@@ -134,7 +136,7 @@ def test_package_change_outside_the_imported_modules_is_a_note_unless_strict(cha
         files[other] = "e" * 64
         return files
 
-    monkeypatch.setattr(prov, "package_files", edited)
+    monkeypatch.setattr(hashing, "package_files", edited)
     res = run(chain)
     assert res.exit_code == 0
     notes = [f for f in res.findings if f.check == "code" and f.status == "note"]
@@ -174,10 +176,10 @@ def configured(tmp_path, monkeypatch):
     extra = write(project / "configs" / "small.yaml", "name: small\ncells:\n  grid_size: 5\n")
     wd = tmp_path / "run"
     write(wd / "cells.txt", "cells")
-    monkeypatch.setenv(prov.CONFIGFILES_ENV, json.dumps([str(extra)]))
+    monkeypatch.setenv(hashing.CONFIGFILES_ENV, json.dumps([str(extra)]))
     config = {"name": "small", "cells": {"grid_size": 5, "method": "grid"}, "seed": 0}
     prov.write_sidecars(fake_job("cells", outputs={"c": "cells.txt"}, config=config), workdir=wd, project=project)
-    monkeypatch.delenv(prov.CONFIGFILES_ENV)
+    monkeypatch.delenv(hashing.CONFIGFILES_ENV)
     return project, wd, extra
 
 
@@ -215,12 +217,12 @@ def test_unrecorded_config_files_are_a_note(chain):
 def test_config_diff_and_merge():
     rec = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
     cur = {"a": {"b": 2, "c": [1, 2]}, "e": None}
-    assert aud.config_diff(rec, cur) == [
+    assert configs.config_diff(rec, cur) == [
         {"key": "a.b", "recorded": 1, "current": 2},
         {"key": "d", "recorded": 1, "current": "<absent>"},
         {"key": "e", "recorded": "<absent>", "current": None},
     ]
-    assert aud.merge_config({"a": {"b": 1, "c": 2}}, {"a": {"b": 3}, "x": 1}) == {"a": {"b": 3, "c": 2}, "x": 1}
+    assert configs.merge_config({"a": {"b": 1, "c": 2}}, {"a": {"b": 3}, "x": 1}) == {"a": {"b": 3, "c": 2}, "x": 1}
 
 
 # ---------------------------------------------------------------- Snakemake output
@@ -254,15 +256,25 @@ Job stats:
 
 
 def test_parse_dry_run():
-    parsed = aud.parse_dry_run(DRY_RUN)
+    parsed = dryrun.parse_dry_run(DRY_RUN)
     assert parsed["up_to_date"] is False
     assert [(j["rule"], j["wildcards"]) for j in parsed["jobs"]] == [("cells", None), ("score_shard", "scatteritem=2-of-2")]
     assert parsed["jobs"][0]["reason"].startswith("Params have changed since last execution")
     assert parsed["jobs"][0]["output"] == ["results/smoke/landscape/cells.parquet", "results/smoke/landscape/cells.json"]
-    assert aud.parse_dry_run("Building DAG of jobs...\nNothing to be done (all requested files are present and up to date).\n") == {
+    assert dryrun.parse_dry_run("Building DAG of jobs...\nNothing to be done (all requested files are present and up to date).\n") == {
         "up_to_date": True,
         "jobs": [],
     }
+
+
+def test_job_counts_read_the_job_stats_table_and_sum_group_rules_per_stage():
+    assert dryrun.job_counts(DRY_RUN) == {"cells": 1, "figure_landscape": 1}
+    grouped = DRY_RUN.replace("figure_landscape        1", "scaling_finetune_g00    2\nscaling_finetune_g01    1")
+    assert dryrun.job_counts(grouped) == {"cells": 1, "scaling_finetune_g00": 2, "scaling_finetune_g01": 1}
+    assert dryrun.stage_counts(grouped) == {"cells": 1, "scaling_finetune": 3}
+    assert dryrun.job_counts("Nothing to be done (all requested files are present and up to date).") == {}
+    with pytest.raises(ValueError, match="no job stats"):
+        dryrun.job_counts("Building DAG of jobs...\nWorkflowError: oops")
 
 
 def test_missing_snakefile_is_an_error_not_current(chain, tmp_path):
@@ -307,4 +319,4 @@ def test_resolve_config_merges_files_over_config_yaml_and_fills_schema_defaults(
         "    properties:\n      grid_size: {type: integer, default: 10}\n      method: {type: string, default: grid}\n"
     ))
     extra = write(tmp_path / "small.yaml", "cells:\n  grid_size: 4\n")
-    assert aud.resolve_config(tmp_path, [extra]) == {"name": "default", "cells": {"grid_size": 4, "method": "grid"}}
+    assert configs.resolve_config(tmp_path, [extra]) == {"name": "default", "cells": {"grid_size": 4, "method": "grid"}}

@@ -1,10 +1,11 @@
 """The real-scale config builds its whole DAG (a dry run; it cannot run
 without the hub and GPUs)."""
 
-import re
 import subprocess
 import sys
 from pathlib import Path
+
+from ila.plumbing.dryrun import stage_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,11 +16,7 @@ def test_paper_config_dry_run_builds_the_full_dag(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = proc.stdout + proc.stderr
-    jobs = {}
-    table = text.split("Job stats:", 1)[1].split("\ntotal", 1)[0]
-    for rule, n in re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M):
-        stage = re.sub(r"^(\w+_finetune)_g\d+$", r"\1", rule)
-        jobs[stage] = jobs.get(stage, 0) + int(n)
+    jobs = stage_counts(text)
     assert int(jobs["embed_shard"]) == 16 and int(jobs["score_shard"]) == 32
     # one fine-tune a job at real scale (finetune.runs_per_job: 1): each its own GPUs and torchrun launch
     assert int(jobs["regression_finetune"]) == 36

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from snakemake.iocontainers import Namedlist
 
-from ila import provenance as prov
+from ila.plumbing import hashing
+from ila.plumbing import provenance as prov
+from ila.plumbing import report
 
 
 def sha(data: bytes) -> str:
@@ -53,7 +55,7 @@ def fake_job(rule, inputs=None, outputs=None, params=None, wildcards=None, threa
 
 @pytest.fixture(autouse=True)
 def no_configfiles_env(monkeypatch):
-    monkeypatch.delenv(prov.CONFIGFILES_ENV, raising=False)
+    monkeypatch.delenv(hashing.CONFIGFILES_ENV, raising=False)
 
 
 def write(path: Path, text: str) -> Path:
@@ -73,27 +75,27 @@ def test_directory_hash_is_over_sorted_relative_paths_and_file_hashes(tmp_path):
     expected = hashlib.sha256(
         f"b.txt\0{sha(b'bee')}\n".encode() + f"sub/a.txt\0{sha(b'ay')}\n".encode()
     ).hexdigest()
-    assert prov.sha256_dir(d) == expected
-    assert prov.hash_path(d) == ("directory", expected)
+    assert hashing.sha256_dir(d) == expected
+    assert hashing.hash_path(d) == ("directory", expected)
     # Snakemake's timestamp marker, added after the job, does not count
     write(d / ".snakemake_timestamp", "")
-    assert prov.sha256_dir(d) == expected
+    assert hashing.sha256_dir(d) == expected
     # content and names both count
     write(d / "b.txt", "bee!")
-    assert prov.sha256_dir(d) != expected
+    assert hashing.sha256_dir(d) != expected
     write(d / "b.txt", "bee")
     (d / "sub" / "a.txt").rename(d / "sub" / "c.txt")
-    assert prov.sha256_dir(d) != expected
+    assert hashing.sha256_dir(d) != expected
 
 
 def test_hash_path_of_a_missing_file_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.txt"):
-        prov.hash_path(tmp_path / "nope.txt")
+        hashing.hash_path(tmp_path / "nope.txt")
 
 
 def test_sidecar_path_sits_beside_files_and_directories():
-    assert prov.sidecar_path("results/x/fig.png") == Path("results/x/fig.png.provenance.json")
-    assert prov.sidecar_path("results/x/model/") == Path("results/x/model.provenance.json")
+    assert hashing.sidecar_path("results/x/fig.png") == Path("results/x/fig.png.provenance.json")
+    assert hashing.sidecar_path("results/x/model/") == Path("results/x/model.provenance.json")
 
 
 def test_json_safe_is_deterministic_and_plain():
@@ -111,7 +113,7 @@ def test_json_safe_is_deterministic_and_plain():
         "obj": object(),
         1: (1, 2),
     }
-    out = prov.json_safe(value)
+    out = hashing.json_safe(value)
     assert out == {
         "n": 3,
         "x": 0.5,
@@ -124,7 +126,7 @@ def test_json_safe_is_deterministic_and_plain():
         "1": [1, 2],
     }
     json.dumps(out)  # plain JSON
-    assert prov.canonical_json({"b": 1, "a": [1.5]}) == '{"a":[1.5],"b":1}'
+    assert hashing.canonical_json({"b": 1, "a": [1.5]}) == '{"a":[1.5],"b":1}'
 
 
 # ---------------------------------------------------------------- one job
@@ -137,7 +139,7 @@ def test_job_record_content(tmp_path, monkeypatch):
     write(wd / "out" / "cells.json", '{"cells": 4}')
     script = write(wd / "scripts" / "cells.py", "print('cells')\n")
     cfg_file = write(wd / "configs" / "small.yaml", "cells:\n  grid_size: 4\n")
-    monkeypatch.setenv(prov.CONFIGFILES_ENV, json.dumps([str(cfg_file)]))
+    monkeypatch.setenv(hashing.CONFIGFILES_ENV, json.dumps([str(cfg_file)]))
     config = {"name": "small", "cells": {"grid_size": 4}, "seed": 0}
     smk = fake_job(
         "cells",
@@ -155,7 +157,7 @@ def test_job_record_content(tmp_path, monkeypatch):
     assert step["params"] == {"grid_size": 4, "bands": {"low": [0.0, 0.5]}, "seed": 0}
     assert step["inputs"] == [
         {"name": "pool", "path": "data/pool.jsonl", "type": "file", "sha256": sha(b"one\ntwo\n")},
-        {"name": "models", "path": "data/model", "type": "directory", "sha256": prov.sha256_dir(wd / "data/model")},
+        {"name": "models", "path": "data/model", "type": "directory", "sha256": hashing.sha256_dir(wd / "data/model")},
     ]
     assert step["outputs"] == [{"name": "info", "path": "out/cells.json", "type": "file", "sha256": sha(b'{"cells": 4}')}]
     assert step["script"] == {"path": "scripts/cells.py", "root": "workdir", "sha256": sha(b"print('cells')\n")}
@@ -164,14 +166,14 @@ def test_job_record_content(tmp_path, monkeypatch):
         {"path": "configs/small.yaml", "root": "workdir", "sha256": sha(b"cells:\n  grid_size: 4\n")}
     ]
     assert rec.config == config
-    assert set(rec.software) == {"python", *prov.SOFTWARE}
+    assert set(rec.software) == {"python", *hashing.SOFTWARE}
     assert rec.software["numpy"] == np.__version__
-    files = prov.package_files()
-    assert step["package"]["sha256"] == prov.package_hash(files) and step["package"]["files"] == len(files)
+    files = hashing.package_files()
+    assert step["package"]["sha256"] == hashing.package_hash(files) and step["package"]["files"] == len(files)
     # the modules this process imported, minus the job plumbing
-    assert "ila/io.py" in step["package"]["modules"] and "ila/provenance.py" not in step["package"]["modules"]
-    assert rec.modules["ila/io.py"] == sha((prov.package_dir() / "io.py").read_bytes())
-    assert step["software_sha256"] == prov.sha256_json(rec.software)
+    assert "ila/io.py" in step["package"]["modules"] and "ila/plumbing/provenance.py" not in step["package"]["modules"]
+    assert rec.modules["ila/io.py"] == sha((hashing.package_dir() / "io.py").read_bytes())
+    assert step["software_sha256"] == hashing.sha256_json(rec.software)
 
 
 def test_config_files_are_none_when_not_exported(tmp_path):
@@ -184,11 +186,11 @@ def test_paths_outside_the_workdir_stay_absolute_and_project_paths_are_relative(
     project = tmp_path / "proj"
     wd = tmp_path / "wd"
     wd.mkdir()
-    assert prov.rel_path(tmp_path / "elsewhere.txt", wd) == (tmp_path / "elsewhere.txt").as_posix()
-    assert prov.file_ref(project / "scripts" / "a.py", wd, project) == {"path": "scripts/a.py", "root": "project"}
-    assert prov.file_ref(wd / "x.yaml", wd, project) == {"path": "x.yaml", "root": "workdir"}
-    ref = prov.file_ref(project / "scripts" / "a.py", wd, project)
-    assert prov.resolve_ref(ref, wd, project) == project / "scripts" / "a.py"
+    assert hashing.rel_path(tmp_path / "elsewhere.txt", wd) == (tmp_path / "elsewhere.txt").as_posix()
+    assert hashing.file_ref(project / "scripts" / "a.py", wd, project) == {"path": "scripts/a.py", "root": "project"}
+    assert hashing.file_ref(wd / "x.yaml", wd, project) == {"path": "x.yaml", "root": "workdir"}
+    ref = hashing.file_ref(project / "scripts" / "a.py", wd, project)
+    assert hashing.resolve_ref(ref, wd, project) == project / "scripts" / "a.py"
 
 
 # ---------------------------------------------------------------- chains
@@ -250,8 +252,8 @@ def test_same_job_gives_the_same_sidecar_bytes_in_any_working_directory(tmp_path
     build_chain(tmp_path / "a")
     build_chain(tmp_path / "b")
     for name in ("pool.txt", "cells.txt", "fig.png", "fig.pdf"):
-        a = (tmp_path / "a" / (name + prov.SIDECAR_SUFFIX)).read_bytes()
-        b = (tmp_path / "b" / (name + prov.SIDECAR_SUFFIX)).read_bytes()
+        a = (tmp_path / "a" / (name + hashing.SIDECAR_SUFFIX)).read_bytes()
+        b = (tmp_path / "b" / (name + hashing.SIDECAR_SUFFIX)).read_bytes()
         assert a == b
     # rewriting in place is byte-identical too
     before = (tmp_path / "a" / "fig.png.provenance.json").read_bytes()
@@ -264,7 +266,7 @@ def test_directory_output_sidecar_is_beside_the_directory(tmp_path):
     write(tmp_path / "model" / "weights.bin", "w")
     prov.write_sidecars(fake_job("pretrain", outputs={"model": "model"}), workdir=tmp_path, project=None)
     car = prov.read_sidecar(tmp_path / "model.provenance.json")
-    assert car["file"] == {"path": "model", "type": "directory", "sha256": prov.sha256_dir(tmp_path / "model")}
+    assert car["file"] == {"path": "model", "type": "directory", "sha256": hashing.sha256_dir(tmp_path / "model")}
     assert not (tmp_path / "model" / "model.provenance.json").exists()
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["config.json", "weights.bin"]
 
@@ -273,7 +275,7 @@ def test_a_corrupt_upstream_sidecar_fails_naming_it(tmp_path):
     write(tmp_path / "a.txt", "a")
     write(tmp_path / "a.txt.provenance.json", "{not json")
     write(tmp_path / "b.txt", "b")
-    with pytest.raises(prov.ProvenanceError, match=r"a\.txt\.provenance\.json: not valid JSON \(line 1"):
+    with pytest.raises(hashing.ProvenanceError, match=r"a\.txt\.provenance\.json: not valid JSON \(line 1"):
         prov.write_sidecars(fake_job("b", inputs={"a": "a.txt"}, outputs={"b": "b.txt"}), workdir=tmp_path, project=None)
     assert not (tmp_path / "b.txt.provenance.json").exists()
 
@@ -312,7 +314,7 @@ RUNNER = textwrap.dedent(
         rule="make", input=nl(src="in.txt"), output=nl(out="out.txt"), params=nl(k=1),
         wildcards=nl(), threads=1, config={"offline": True}, log=nl(log="make.log"),
     )
-    from ila.workflow import job
+    from ila.plumbing import job
     with job(snakemake) as log:
         if mode != "missing":
             open("out.txt", "w").write("result")
@@ -328,7 +330,7 @@ RUNNER = textwrap.dedent(
 
 def run_job(wd: Path, mode: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
-    env.pop(prov.CONFIGFILES_ENV, None)
+    env.pop(hashing.CONFIGFILES_ENV, None)
     return subprocess.run([sys.executable, "job.py", mode], cwd=wd, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -392,7 +394,7 @@ def test_a_provenance_error_fails_the_job(job_dir):
 def test_report_tables_list_every_product_and_each_step_once(tmp_path):
     build_chain(tmp_path)
     write(tmp_path / "old.csv", "made before provenance\n")
-    t = prov.report_tables(["fig.png", "fig.pdf", "cells.txt", "old.csv"], workdir=tmp_path)
+    t = report.report_tables(["fig.png", "fig.pdf", "cells.txt", "old.csv"], workdir=tmp_path)
     p = t.products.set_index("file")
     assert list(p.index) == ["fig.png", "fig.pdf", "cells.txt", "old.csv"]
     assert list(p["status"]) == ["recorded"] * 3 + ["no provenance"]
@@ -402,10 +404,10 @@ def test_report_tables_list_every_product_and_each_step_once(tmp_path):
     assert list(t.steps["rule"]) == ["ingest", "cells", "figure"]
     assert list(t.steps["params"]) == ['{"max_chars":100}', '{"grid_size":5}', '{"dpi":150}']
     assert t.steps.loc[2, "inputs"] == "cells.txt;pool.txt" and t.steps.loc[2, "outputs"] == "fig.png;fig.pdf"
-    assert set(t.software["package"]) == {"python", *prov.SOFTWARE} and set(t.software["steps"]) == {3}
+    assert set(t.software["package"]) == {"python", *hashing.SOFTWARE} and set(t.software["steps"]) == {3}
     assert dict(zip(t.config["key"], t.config["value"])) == {"name": "t", "seed": "0"}
     out = {n: tmp_path / f"{n}.csv" for n in ("products", "steps", "software", "config")}
-    prov.write_report_tables(["fig.png"], workdir=tmp_path, **out)
+    report.write_report_tables(["fig.png"], workdir=tmp_path, **out)
     assert out["steps"].read_text().splitlines()[0].startswith("step,rule,wildcards,params")
 
 
@@ -420,11 +422,11 @@ def test_git_state_of_a_repository_and_without_one(tmp_path, monkeypatch):
     subprocess.run([*git, "add", "a.txt"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "a"], check=True)
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    assert prov.git_state(repo) == {"commit": head, "dirty": False}
+    assert hashing.git_state(repo) == {"commit": head, "dirty": False}
     write(repo / "a.txt", "edited")
-    assert prov.git_state(repo) == {"commit": head, "dirty": True}
+    assert hashing.git_state(repo) == {"commit": head, "dirty": True}
     # no repository, no path, no git at all: None, never an error
-    assert prov.git_state(tmp_path / "plain") is None
-    assert prov.git_state(None) is None
+    assert hashing.git_state(tmp_path / "plain") is None
+    assert hashing.git_state(None) is None
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    assert prov.git_state(repo) is None
+    assert hashing.git_state(repo) is None

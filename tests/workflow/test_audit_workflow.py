@@ -11,7 +11,8 @@ import pytest
 import yaml
 from workflow_support import ROOT
 
-from ila import provenance as prov
+from ila.plumbing import hashing
+from ila.plumbing import provenance as prov
 
 pytestmark = pytest.mark.workflow
 
@@ -20,7 +21,7 @@ FIGURE = f"{R}/figures/landscape.png"
 
 
 def ila_audit(workdir, *args, timeout=300):
-    cmd = [sys.executable, "-m", "ila.audit", *map(str, args)]
+    cmd = [sys.executable, "-m", "ila.plumbing.audit", *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
 
 
@@ -43,7 +44,7 @@ def test_every_output_along_the_figure_chain_has_a_sidecar(smoke_run):
     assert rules.count("embed_shard") == 2 and rules.count("score_shard") == 2
     for step in car["steps"]:
         for out in step["outputs"]:
-            assert (smoke_run / (out["path"] + prov.SIDECAR_SUFFIX)).is_file(), out["path"]
+            assert (smoke_run / (out["path"] + hashing.SIDECAR_SUFFIX)).is_file(), out["path"]
             assert not os.path.isabs(out["path"])
     # one config, stored once, with the config file the run was given
     assert len(car["configs"]) == 1 and next(iter(car["configs"].values()))["cells"]["grid_size"] == 5

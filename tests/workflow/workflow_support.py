@@ -2,7 +2,6 @@
 directory and read its dry-run plans."""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,35 +25,10 @@ def snakemake(workdir, *args, configfiles=("configs/smoke.yaml",), timeout=900, 
 
 
 #: a rule of one group of fine-tunes, e.g. regression_finetune_g03 (rules/regression.smk)
-GROUP_RULE = re.compile(r"^(\w+_finetune)_g\d+$")
-
-
-def stage_of(rule: str) -> str:
-    """The stage a rule belongs to: the group rules of a study's fine-tunes
-    count as one stage (regression_finetune_g00 -> regression_finetune)."""
-    m = GROUP_RULE.match(rule)
-    return m.group(1) if m else rule
-
-
 def planned_jobs(proc) -> dict[str, int]:
-    """Stage -> job count from a dry run's 'Job stats' table (group rules
-    summed per stage, see stage_of)."""
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return {}
-    jobs = {}
-    block = text.split("Job stats:", 1)
-    if len(block) < 2:
-        raise AssertionError(f"no job stats in dry-run output:\n{text[-3000:]}")
-    for line in block[1].splitlines()[3:]:
-        m = re.match(r"^(\S+)\s+(\d+)\s*$", line)
-        if not m:
-            if jobs:
-                break
-            continue
-        if m.group(1) != "total":
-            stage = stage_of(m.group(1))
-            jobs[stage] = jobs.get(stage, 0) + int(m.group(2))
-    return jobs
+    """Stage -> job count of a dry run (ila.plumbing.dryrun.stage_counts)."""
+    from ila.plumbing.dryrun import stage_counts
+
+    return stage_counts(proc.stdout + proc.stderr)
 
 

@@ -1,7 +1,7 @@
 """Glue for Snakemake entry points in scripts/: each script's work is the
 block of ``with job(snakemake) as log:``, which applies the job's thread
 count, offline mode and log file, and writes the provenance sidecars of its
-outputs when the block succeeds (ila.provenance).
+outputs when the block succeeds (ila.plumbing.provenance).
 
 Science code never imports this module; it only concerns how a job runs."""
 
@@ -13,7 +13,7 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-from .runtime import set_offline, set_threads, setup_logging
+from ..runtime import set_offline, set_threads, setup_logging
 
 
 def _prepare(smk, torch: bool) -> logging.Logger:
@@ -32,7 +32,7 @@ def _prepare(smk, torch: bool) -> logging.Logger:
     set_offline(bool(smk.config.get("offline", True)))
     threads = set_threads(smk.threads)
     if torch:
-        from .runtime import torch_threads
+        from ..runtime import torch_threads
 
         torch_threads(threads)
     log = setup_logging(None)
@@ -50,7 +50,7 @@ def job(smk, torch: bool = False, provenance: bool = True) -> Iterator[logging.L
     On entry: logging, threads and offline mode (see :func:`_prepare`), and
     the sidecars of an earlier run of these outputs are removed. When the
     block ends without an error (or with ``sys.exit(0)``) every output gets
-    its ``<output>.provenance.json`` sidecar (ila.provenance); an exception
+    its ``<output>.provenance.json`` sidecar (ila.plumbing.provenance); an exception
     or a non-zero exit leaves none and propagates."""
     log = _prepare(smk, torch)
     if not provenance:

@@ -1,6 +1,6 @@
 """`ila-audit PATH`: where a result came from, and whether it is still current.
 
-Reads the provenance sidecar of PATH (see ila.provenance), prints the chain
+Reads the provenance sidecar of PATH (see ila.plumbing.provenance), prints the chain
 of steps from the source files to PATH (rule, key params, inputs, script),
 then checks, in order:
 
@@ -29,14 +29,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from . import hashing
 from . import provenance as prov
+from .configs import config_diff, resolve_config
+from .dryrun import snakemake_dry_run
 
 EXIT = {"current": 0, "stale": 1, "tampered": 2, "no-provenance": 3, "error": 4}
 
@@ -88,128 +89,6 @@ class AuditResult:
         return out
 
 
-# --------------------------------------------------------------------------
-# config
-
-
-def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """A YAML or JSON config file as a dict (an empty file is {})."""
-    import yaml
-
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: a config file must hold a mapping, found {type(data).__name__}")
-    return data
-
-
-def merge_config(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep-merge `update` into `base` (as snakemake.utils.update_config)."""
-    for key, value in update.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            merge_config(base[key], value)
-        else:
-            base[key] = value
-    return base
-
-
-def resolve_config(project: Path, configfiles: Sequence[str | os.PathLike]) -> dict[str, Any]:
-    """The config the Snakefile would build: `<project>/config.yaml`, then
-    each config file merged over it in order, then the schema's defaults
-    (`<project>/schemas/config.schema.yaml`, as `validate` in the Snakefile)."""
-    cfg: dict[str, Any] = {}
-    base = Path(project) / "config.yaml"
-    if base.exists():
-        cfg = load_config_file(base)
-    for f in configfiles:
-        merge_config(cfg, load_config_file(f))
-    schema = Path(project) / "schemas" / "config.schema.yaml"
-    if schema.exists():
-        from snakemake.utils import validate
-
-        validate(cfg, str(schema))
-    return prov.json_safe(cfg)
-
-
-_ABSENT = "<absent>"
-
-
-def config_diff(recorded: Mapping[str, Any], current: Mapping[str, Any], prefix: str = "") -> list[dict[str, Any]]:
-    """[{"key": dotted key, "recorded", "current"}] for every leaf that
-    differs (a key missing on one side shows as "<absent>"), sorted by key.
-    Lists are compared whole."""
-    out = []
-    for key in sorted(set(recorded) | set(current)):
-        name = f"{prefix}{key}"
-        a, b = recorded.get(key, _ABSENT), current.get(key, _ABSENT)
-        if isinstance(a, Mapping) and isinstance(b, Mapping):
-            out.extend(config_diff(a, b, name + "."))
-        elif a != b:
-            out.append({"key": name, "recorded": a, "current": b})
-    return out
-
-
-# --------------------------------------------------------------------------
-# Snakemake dry run
-
-_JOB_HEADER = re.compile(r"^(?:local)?rule (\S+):\s*$")
-_JOB_FIELD = re.compile(r"^\s+(input|output|reason|wildcards): (.*)$")
-
-
-def parse_dry_run(text: str) -> dict[str, Any]:
-    """{"up_to_date": bool, "jobs": [{"rule", "output", "reason",
-    "wildcards"}]} from the text of `snakemake -n`."""
-    if "Nothing to be done" in text:
-        return {"up_to_date": True, "jobs": []}
-    jobs: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for line in text.splitlines():
-        m = _JOB_HEADER.match(line)
-        if m:
-            current = {"rule": m.group(1), "output": [], "reason": None, "wildcards": None}
-            jobs.append(current)
-            continue
-        if current is None:
-            continue
-        f = _JOB_FIELD.match(line)
-        if f:
-            key, value = f.groups()
-            if key == "output":
-                current["output"] = [p.strip() for p in value.split(",") if p.strip()]
-            elif key in ("reason", "wildcards"):
-                current[key] = value.strip()
-        elif line.strip() == "" or line.startswith("["):
-            current = None
-    return {"up_to_date": not jobs, "jobs": [j for j in jobs if j["rule"] != "all"]}
-
-
-def snakemake_dry_run(
-    target: str,
-    workdir: Path,
-    snakefile: Path,
-    configfiles: Sequence[str] | None,
-    timeout: float = 600,
-) -> dict[str, Any]:
-    """Ask Snakemake whether `target` would be rebuilt: {"command",
-    "returncode", "up_to_date", "jobs", "error"}."""
-    cmd = [sys.executable, "-m", "snakemake", target, "-n", "--nolock", "-s", str(snakefile), "--directory", str(workdir)]
-    if configfiles:
-        cmd += ["--configfile", *[str(c) for c in configfiles]]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
-    except subprocess.TimeoutExpired:
-        return {"command": cmd, "returncode": None, "up_to_date": None, "jobs": [], "error": f"timed out after {timeout:.0f} s"}
-    text = proc.stdout + "\n" + proc.stderr
-    out: dict[str, Any] = {"command": cmd, "returncode": proc.returncode, "error": None}
-    if proc.returncode != 0:
-        tail = "\n".join(line for line in text.strip().splitlines()[-15:])
-        out.update(up_to_date=None, jobs=[], error=tail)
-        return out
-    out.update(parse_dry_run(text))
-    return out
-
 
 # --------------------------------------------------------------------------
 # the audit
@@ -254,7 +133,7 @@ class _Hasher:
         full = str(self.workdir / path)
         if full not in self.cache:
             try:
-                self.cache[full] = prov.hash_path(full)[1]
+                self.cache[full] = hashing.hash_path(full)[1]
             except FileNotFoundError:
                 self.cache[full] = None
         return self.cache[full]
@@ -305,7 +184,7 @@ def _check_code(
         ref = step.get("script")
         if not ref:
             continue
-        where = prov.resolve_ref(ref, workdir, project)
+        where = hashing.resolve_ref(ref, workdir, project)
         if where is None:
             script_notes.add(ref["path"])
             continue
@@ -319,8 +198,8 @@ def _check_code(
     for path in sorted(script_notes):
         out.append(Finding("code", "note", f"script {path} not checked: project root unknown (pass --snakefile)", path))
 
-    current_files = prov.package_files()
-    current_hash = prov.package_hash(current_files)
+    current_files = hashing.package_files()
+    current_hash = hashing.package_hash(current_files)
     modules_bad: dict[str, list[str]] = {}
     other_change = []
     n_modules = set()
@@ -363,7 +242,7 @@ def audit(
     the root of the recorded script and config paths."""
     given = str(path)
     full = Path(os.path.abspath(path))
-    car = prov.sidecar_path(full)
+    car = hashing.sidecar_path(full)
     wd = Path(os.path.abspath(workdir)) if workdir else None
 
     def result(status: str, findings: list[Finding], **kw) -> AuditResult:
@@ -373,7 +252,7 @@ def audit(
         return result("no-provenance", [Finding("provenance", "error", f"no provenance: {car} does not exist", str(car))])
     try:
         sidecar = prov.read_sidecar(car)
-    except (prov.ProvenanceError, OSError) as exc:
+    except (hashing.ProvenanceError, OSError) as exc:
         return result("no-provenance", [Finding("provenance", "error", f"no provenance: {exc}", str(car))])
     target = sidecar["file"]["path"]
     if wd is None:
@@ -407,7 +286,7 @@ def audit(
 
     # (b) inputs, (c) code
     findings += _check_inputs(steps, hasher)
-    project = Path(os.path.abspath(snakefile)).parent if snakefile else prov.project_root()
+    project = Path(os.path.abspath(snakefile)).parent if snakefile else hashing.project_root()
     findings += _check_code(steps, sidecar["packages"], wd, project, strict_code)
 
     # (d) config and Snakemake
@@ -417,7 +296,7 @@ def audit(
         recorded_files = job["config"].get("files")
         files = None
         if recorded_files is not None:
-            resolved = [prov.resolve_ref(ref, wd, project) for ref in recorded_files]
+            resolved = [hashing.resolve_ref(ref, wd, project) for ref in recorded_files]
             files = [str(p) for p in resolved] if all(p is not None for p in resolved) else None
     diff: list[dict[str, Any]] = []
     if files is None:
