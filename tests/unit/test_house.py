@@ -120,3 +120,23 @@ def test_the_package_has_no_import_cycle():
     assert "ila.finetune.core" in graph and "ila.io" in graph["ila.finetune.core"]
     found = cycles(graph)
     assert found == [], found
+
+
+def test_every_path_the_readme_names_exists():
+    """Repository paths in the README exist; the result tables and figures it
+    cites are products of some rule."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    rules = "\n".join(p.read_text() for p in (ROOT / "rules").glob("*.smk"))
+    top = {p.name for p in ROOT.iterdir() if not p.name.startswith(".")} - {"results"}
+    missing, unmade = [], []
+    for path in sorted(set(re.findall(r"`([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]*)*)`", text))):
+        head = path.split("/", 1)[0]
+        if head in top and "/" in path or path in top:
+            if not (ROOT / path).exists():
+                missing.append(path)
+        elif head in ("tables", "figures") and "/" in path:
+            if f"/{path}" not in rules and f"/{path.rsplit('.', 1)[0]}." not in rules:
+                unmade.append(path)
+    assert missing == [] and unmade == []
