@@ -14,6 +14,7 @@ import pytest
 import yaml
 from workflow_support import ROOT, SNAKEMAKE, snakemake
 
+from ila import timing
 from ila.regression.design import subset_names
 
 pytestmark = pytest.mark.workflow
@@ -61,7 +62,9 @@ def test_killed_group_keeps_finished_runs_and_resumes_the_unfinished_one(smoke_r
     snakemake(work, "--unlock", configfiles=("configs/smoke.yaml", str(extra)))
     snakemake(work, "--rerun-incomplete", targets[1], configfiles=("configs/smoke.yaml", str(extra)))
     done = [json.loads((work / t).read_text()) for t in targets]
-    assert done[0] == kept, "the run the killed job had finished is kept as it was (same wall-clock seconds)"
+    clock = json.loads((work / targets[0].replace(f"{R}/", f"{R}/timings/", 1)).read_text())
+    assert done[0] == timing.split(kept)[0], "the run the killed job had finished is kept as it was"
+    assert clock == timing.split(kept)[1], "... with the same wall-clock seconds (in its timing file): not retrained"
     assert done[0]["resumed"] is False and done[1]["resumed"] is True
     assert not (staging / first).exists() and not (staging / second).exists(), "staging is removed once the group is done"
 
