@@ -95,6 +95,21 @@ def selection_method_pattern():
     return "|".join(sorted(METHODS, key=len, reverse=True))
 
 
+def export_name_pattern():
+    """File stem of an export: <method>-b<budget>, or b<budget> for selection.export_method."""
+    return rf"(?:(?:{selection_method_pattern()})-)?b[1-9][0-9]*"
+
+
+def export_choice(wildcards):
+    """(method, budget) named by an export's file stem (see export_name_pattern)."""
+    import re
+
+    m = re.fullmatch(rf"(?:({selection_method_pattern()})-)?b([1-9][0-9]*)", wildcards.export)
+    if m is None:
+        raise ValueError(f"selection/export/{wildcards.export}: not <method>-b<budget> or b<budget>")
+    return m.group(1) or config["selection"]["export_method"], int(m.group(2))
+
+
 def deita_scores_for(method):
     """Deita's scores table and its scorer description, for the deita method
     only (scoring is its own job)."""

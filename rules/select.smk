@@ -91,7 +91,9 @@ rule select_method:
 # the selection of `method` at `budget` from all candidates (pool fraction 1,
 # replicate seed selection.export_seed) as pool rows in the trainer format
 # selection.export_format, plus its ids, its record and a LLaMA-Factory
-# dataset_info entry. It is the same selection the scaling study makes at that point.
+# dataset_info entry. It is the same selection the scaling study makes at that
+# point. `.../export/b1000.jsonl` (no method) is the same with
+# selection.export_method.
 rule export_selection:
     input:
         candidates=rules.select_candidates.output.table,
@@ -99,69 +101,31 @@ rule export_selection:
         pool=rules.ingest.output.pool,
         dev=rules.split_dev.output.dev,
         ledger=rules.select_candidates.output.ledger,
-        scores=deita_scores_input,
-        model=ila_model_input,
+        scores=lambda wc: deita_scores_for(export_choice(wc)[0]),
+        model=lambda wc: ila_model_for(export_choice(wc)[0]),
     output:
-        jsonl=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.jsonl",
-        ids=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.txt",
-        record=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.json",
-        timing=f"{TIMINGS}/selection/export/{{method}}-b{{budget}}.json",
-        dataset_info=f"{RESULTS}/selection/export/{{method}}-b{{budget}}.dataset_info.json",
+        jsonl=f"{RESULTS}/selection/export/{{export}}.jsonl",
+        ids=f"{RESULTS}/selection/export/{{export}}.txt",
+        record=f"{RESULTS}/selection/export/{{export}}.json",
+        timing=f"{TIMINGS}/selection/export/{{export}}.json",
+        dataset_info=f"{RESULTS}/selection/export/{{export}}.dataset_info.json",
     params:
-        method=lambda wc: wc.method,
-        method_params=lambda wc: config["selection"]["params"].get(wc.method, {}),
+        method=lambda wc: export_choice(wc)[0],
+        budget=lambda wc: export_choice(wc)[1],
+        method_params=lambda wc: config["selection"]["params"].get(export_choice(wc)[0], {}),
         ila=config["selection"]["ila"],
         allow_short=config["selection"]["allow_short"],
         replicate=config["selection"]["export_seed"],
         export_format=config["selection"]["export_format"],
         seed=config["seed"],
     wildcard_constraints:
-        method=selection_method_pattern(),
-        budget=r"[1-9][0-9]*",
+        export=export_name_pattern(),
     threads: threads_of("selection")
     resources:
         mem_mb=config["selection"]["mem_mb"],
         runtime=config["selection"]["runtime"],
     log:
-        f"{LOGS}/export_selection/{{method}}-b{{budget}}.log",
-    conda:
-        "../envs/analysis.yaml"
-    script:
-        "../scripts/export_selection.py"
-
-
-# `.../selection/export/b1000.jsonl`: the same with selection.export_method.
-rule export_selection_default:
-    input:
-        candidates=rules.select_candidates.output.table,
-        embeddings=rules.embed_gather.output.embeddings,
-        pool=rules.ingest.output.pool,
-        dev=rules.split_dev.output.dev,
-        ledger=rules.select_candidates.output.ledger,
-        scores=deita_scores_for(config["selection"]["export_method"]),
-        model=ila_model_for(config["selection"]["export_method"]),
-    output:
-        jsonl=f"{RESULTS}/selection/export/b{{budget}}.jsonl",
-        ids=f"{RESULTS}/selection/export/b{{budget}}.txt",
-        record=f"{RESULTS}/selection/export/b{{budget}}.json",
-        timing=f"{TIMINGS}/selection/export/b{{budget}}.json",
-        dataset_info=f"{RESULTS}/selection/export/b{{budget}}.dataset_info.json",
-    params:
-        method=config["selection"]["export_method"],
-        method_params=config["selection"]["params"].get(config["selection"]["export_method"], {}),
-        ila=config["selection"]["ila"],
-        allow_short=config["selection"]["allow_short"],
-        replicate=config["selection"]["export_seed"],
-        export_format=config["selection"]["export_format"],
-        seed=config["seed"],
-    wildcard_constraints:
-        budget=r"[1-9][0-9]*",
-    threads: threads_of("selection")
-    resources:
-        mem_mb=config["selection"]["mem_mb"],
-        runtime=config["selection"]["runtime"],
-    log:
-        f"{LOGS}/export_selection/b{{budget}}.log",
+        f"{LOGS}/export_selection/{{export}}.log",
     conda:
         "../envs/analysis.yaml"
     script:

@@ -12,7 +12,7 @@ with job(snakemake) as log:
     p = snakemake.params
     inp = snakemake.input
     out = snakemake.output
-    budget = int(snakemake.wildcards.budget)
+    budget = int(p.budget)
     candidates = io.read_parquet(inp.candidates)
     pool = io.read_parquet(inp.pool)
     pool_ids = pool["id"].tolist()
