@@ -9,7 +9,7 @@ with job(snakemake) as log:
 
     p, inp, out = snakemake.params, snakemake.input, snakemake.output
     candidates = io.read_parquet(inp.candidates)
-    by_name = {os.path.basename(path)[: -len(".txt")]: paths for path, *paths in zip(out.ids, out.ids, out.records, out.timings)}
+    by_name = {os.path.basename(i)[: -len(".txt")]: (i, r, t) for i, r, t in zip(out.ids, out.records, out.timings)}
     for stem, method, params in devloss.calibration_knobs(p.ila):
         for replicate in p.ila["calibration_seeds"]:
             name = f"{stem}-s{replicate}"
