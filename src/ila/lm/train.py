@@ -292,10 +292,9 @@ def pretrain(
     out_dir: str | os.PathLike | None = None,
     threads: int = 1,
     device: str = "cpu",
-    model=None,
 ) -> dict:
-    """Build the tiny model for the tokenizer in ``tokenizer_dir`` (or take
-    ``model``, any causal LM built for that tokenizer), train it
+    """Build a model of ``shape`` (:func:`~ila.lm.model.build_model`, any of
+    its architectures) for the tokenizer in ``tokenizer_dir``, train it
     on ``texts`` packed into ``settings.seq_len`` blocks for
     ``settings.steps`` steps (the blocks are reshuffled each epoch), and
     save model and tokenizer to ``out_dir`` (required).
@@ -315,13 +314,11 @@ def pretrain(
 
     t0 = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    max_position = shape.max_position if model is None else int(model.config.max_position_embeddings)
-    if max_position < settings.seq_len:
-        raise ValueError(f"seq_len {settings.seq_len} exceeds the model's max_position {max_position}")
+    if shape.max_position < settings.seq_len:
+        raise ValueError(f"seq_len {settings.seq_len} exceeds the model's max_position {shape.max_position}")
     blocks, info = pack_corpus(tokenizer, texts, settings.seq_len)
     dataset = ListDataset([{"input_ids": b, "labels": list(b)} for b in blocks])
-    if model is None:
-        model = build_model(tokenizer, shape, seed)
+    model = build_model(tokenizer, shape, seed)
     with tempfile.TemporaryDirectory(prefix="ila-pretrain-") as scratch:
         args = _training_args(
             scratch,
