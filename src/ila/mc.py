@@ -295,13 +295,14 @@ def lm_eval_scores(model_dir: str, task_dir: str | os.PathLike, task_name: str, 
     os.environ["HF_DATASETS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import lm_eval
-    from lm_eval.tasks import TaskManager
+
+    from ila.benchmarks import task_manager
 
     results = lm_eval.simple_evaluate(
         model="hf",
         model_args={"pretrained": str(model_dir), "dtype": "float32", "add_bos_token": add_bos_token},
         tasks=[task_name],
-        task_manager=TaskManager(include_path=str(Path(task_dir).resolve())),
+        task_manager=task_manager([task_name], task_dir),
         device=device,
         batch_size=batch_size,
         log_samples=True,

@@ -35,3 +35,15 @@ def test_lm_eval_runs_offline_on_a_local_model_and_task(tmp_path):
     res = benchmarks.evaluate(str(tmp_path / "tuned"), ["toy_local"], include_path=str(tmp_path / "tasks"), batch_size=4)
     assert res["n_samples"]["toy_local"] == 4
     assert res["tasks"]["toy_local"]["exact_match,final_answer"] == 0.25
+
+
+def test_local_tasks_skip_the_builtin_index_and_hub_tasks_keep_it(tmp_path):
+    """A task list the include path defines builds a TaskManager of those
+    tasks alone; a built-in name beside them indexes lm-eval's own tasks
+    too (so gsm8k still resolves)."""
+    benchmarks.write_generation_task(tmp_path / "tasks", "toy_local", [{"prompt": "1 + 1 =", "answer": "2"}])
+    local = benchmarks.task_manager(["toy_local"], tmp_path / "tasks")
+    assert set(local.all_tasks) == {"toy_local"}
+    both = benchmarks.task_manager(["toy_local", "gsm8k"], tmp_path / "tasks")
+    assert {"toy_local", "gsm8k"} <= set(both.all_tasks)
+    assert len(both.all_tasks) > 1000
