@@ -148,3 +148,33 @@ def test_greedy_generate_batched_equals_single_and_manual_argmax(base):
                 break
             new.append(nxt)
     assert batched[0] == tok.decode(new, skip_special_tokens=True)
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2"])
+def test_labelled_positions_alone_give_the_full_logits_losses_bit_for_bit(base, arch):
+    """The output projection on the labelled positions alone (the plain-head
+    model types) gives every row the same float64 sum as the full logits,
+    to the last bit; a model type outside the list takes the full path."""
+    import torch
+    import torch.nn.functional as F
+
+    from ila.lm.data import PaddingCollator
+    from ila.lm.model import ModelShape, build_model
+    from ila.lm.scoring import PLAIN_HEADS, summed_token_losses
+
+    _, _, tok = base
+    model = build_model(tok, ModelShape(hidden=32, layers=2, heads=4, kv_heads=2, ffn=64, max_position=128, arch=arch), 3)
+    model.eval()
+    assert model.config.model_type in PLAIN_HEADS
+    ex = tokenize_records(toy_records(9), tok, T).examples
+    batch = PaddingCollator(tok.pad_token_id)(ex)
+    with torch.no_grad():
+        got = summed_token_losses(model, batch)
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1].float()
+        target = batch["labels"][:, 1:]
+        ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=-100,
+                             reduction="none").view(target.shape)
+        want = ce.sum(dim=1, dtype=torch.float64)
+        assert torch.equal(got, want)
+        model.config.model_type = "other"  # not a plain head: the full logits, the same numbers
+        assert torch.equal(summed_token_losses(model, batch), want)
