@@ -3,12 +3,12 @@ from ila.plumbing import job
 
 with job(snakemake, torch=True) as log:
     from ila import timing
-    from ila.lm import jobs, model, train
+    from ila.lm import jobs, model, pretrain
 
     p = snakemake.params
     shape = model.ModelShape(max_position=p.max_position, **p.shape)
-    settings = train.PretrainSettings(**{k: v for k, v in p.settings.items() if k != "threads"})
-    metrics = train.pretrain(
+    settings = pretrain.PretrainSettings(**{k: v for k, v in p.settings.items() if k != "threads"})
+    metrics = pretrain.pretrain(
         snakemake.input.tokenizer,
         jobs.read_corpus(snakemake.input.corpus),
         shape,

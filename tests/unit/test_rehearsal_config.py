@@ -189,13 +189,14 @@ def test_mc_items_are_mmlu_shaped(tmp_path):
 def test_fsdp_on_cpu_is_refused_not_silently_dropped(tmp_path):
     """accelerate drops the FSDP plugin on CPU; a fine-tune with paper.yaml's
     trainer_args on device: cpu fails at once instead of training plain DDP."""
-    from ila.lm.train import FinetuneSettings, _training_args, finetune_model
+    from ila.lm.train import FinetuneSettings, finetune_model
+    from ila.lm.trainer import training_args
 
     paper = load("paper.yaml")
     with pytest.raises(ValueError, match="finetune.trainer_args.fsdp needs GPUs"):
         finetune_model("no-model-is-loaded", [], FinetuneSettings(trainer_args=paper["finetune"]["trainer_args"]),
                        device="cpu")
-    args = _training_args(str(tmp_path), seed=0, lr=1e-3, batch_size=2, weight_decay=0.0, lr_scheduler="cosine",
+    args = training_args(str(tmp_path), seed=0, lr=1e-3, batch_size=2, weight_decay=0.0, lr_scheduler="cosine",
                           warmup_steps=0.0, logging_steps=1, device="cpu",
                           extra=load("rehearsal.yaml")["finetune"]["trainer_args"])
     assert args.activation_checkpointing is True and not args.fsdp

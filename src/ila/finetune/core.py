@@ -241,7 +241,7 @@ def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: di
 
 
 def _run_one(spec: GroupSpec, run: RunSpec, shared: _Shared, execution: Execution) -> dict:
-    from ila.lm.train import _save_atomic
+    from ila.lm.trainer import save_atomic
 
     train_ids = io.read_ids(run.ids)
     if not train_ids:
@@ -257,7 +257,7 @@ def _run_one(spec: GroupSpec, run: RunSpec, shared: _Shared, execution: Executio
     t0 = time.perf_counter()
     trainer, tokenizer, train = _train(spec, run, shared, train_rows, execution)
     if run.model_dir:
-        _save_atomic(trainer, tokenizer, paths["model"])
+        save_atomic(trainer, tokenizer, paths["model"])
     metrics = {}
     if trainer.is_world_process_zero():
         if spec.kind == "study":
