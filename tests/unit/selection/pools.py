@@ -45,6 +45,19 @@ def four_domain_landscape(n=600, cells=12, seed=1) -> pd.DataFrame:
     return pd.DataFrame({"id": [f"x{i:05d}" for i in range(n)], "cell": cell, "RID": rng.random(n), "domain": domain})
 
 
+def instructions() -> pd.DataFrame:
+    """Three instructions without scores: by length, complexity ranks p, q, r
+    as 1, 6, 3.5 and quality as 1, 3.5, 6 (the proxy scorer)."""
+    return pd.DataFrame(
+        {
+            "id": ["p", "q", "r"],
+            "instruction": ["one", "one two three", "one two"],
+            "input": ["", "", ""],
+            "output": ["x", "x y", "x y z"],
+        }
+    )
+
+
 def clusters(k=5, per=40, dim=16, spread=0.02, seed=0):
     """k well-separated clusters on the unit sphere (orthogonal centres)."""
     rng = np.random.default_rng(seed)

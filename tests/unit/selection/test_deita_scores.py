@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from ila.selection.deita_scores import deita_scores
 
+from .pools import instructions
+
 
 def test_proxy_scores_every_candidate_and_describes_its_scorers():
-    df = pd.DataFrame(
-        {
-            "id": ["p", "q", "r"],
-            "instruction": ["one", "one two three", "one two"],
-            "input": ["", "", ""],
-            "output": ["x", "x y", "x y z"],
-        }
-    )
+    df = instructions()
     out, info = deita_scores(df, {"scorer": "proxy"})
     assert out.columns.tolist() == ["id", "complexity", "quality"] and out["id"].tolist() == ["p", "q", "r"]
     assert out["complexity"].tolist() == [1.0, 6.0, 3.5] and out["quality"].tolist() == [1.0, 3.5, 6.0]

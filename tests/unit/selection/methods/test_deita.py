@@ -10,6 +10,8 @@ import pytest
 from ila.selection import select
 from ila.selection.scorers import ProxyScorer
 
+from ..pools import instructions
+
 
 def deita_case():
     e = np.eye(4, dtype=np.float32)
@@ -65,14 +67,7 @@ def test_deita_blocked_walk_equals_sequential_walk():
 
 
 def test_deita_uses_scorers_when_columns_absent():
-    df = pd.DataFrame(
-        {
-            "id": ["p", "q", "r"],
-            "instruction": ["one", "one two three", "one two"],
-            "input": ["", "", ""],
-            "output": ["x", "x y", "x y z"],
-        }
-    )
+    df = instructions()
     emb = np.eye(3, dtype=np.float32)
     sel = select(
         "deita",
