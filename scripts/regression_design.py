@@ -3,7 +3,7 @@ from ila.plumbing import job
 
 with job(snakemake) as log:
     from ila import io
-    from ila.regression import design
+    from ila.regression import design, measures, runs
 
     p = snakemake.params
     examples = io.read_parquet(snakemake.input.examples)
@@ -14,8 +14,8 @@ with job(snakemake) as log:
         )
     else:
         members, plan = design.random_design(examples, p.size, p.n_random, p.seed, p.group_by)
-    subsets = design.measure(examples, members, plan, cells["total_cells"], cells["occupied_cells"])
+    subsets = measures.measure(examples, members, plan, cells["total_cells"], cells["occupied_cells"])
     io.write_parquet(snakemake.output.members, members)
     io.write_parquet(snakemake.output.subsets, subsets)
-    design.write_subset_ids(members, snakemake.output.ids)
+    runs.write_subset_ids(members, snakemake.output.ids)
     log.info("%d subsets of %d examples\n%s", len(subsets), p.size, subsets.to_string())

@@ -140,3 +140,14 @@ def test_every_path_the_readme_names_exists():
             if f"/{path}" not in rules and f"/{path.rsplit('.', 1)[0]}." not in rules:
                 unmade.append(path)
     assert missing == [] and unmade == []
+
+
+def test_every_selection_method_has_its_test_file_at_the_mirror_path():
+    """One method, one module, one test file: src/ila/selection/methods/<name>.py
+    is tested in tests/unit/selection/methods/test_<name>.py."""
+    methods = sorted(p.stem for p in (PACKAGE / "selection" / "methods").glob("*.py") if p.stem != "__init__")
+    tests = ROOT / "tests" / "unit" / "selection" / "methods"
+    assert len(methods) >= 13 and "ila_roundrobin" in methods
+    missing = [f"tests/unit/selection/methods/test_{name}.py" for name in methods
+               if not (tests / f"test_{name}.py").is_file()]
+    assert missing == []

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from ila.io import stable_id
-from ila.regression.design import factorial_design, measure, random_design
+from ila.regression.design import factorial_design, random_design
+from ila.regression.measures import measure
 
 LEVELS = [0.25, 0.5, 0.75, 1.0]
 BANDS = {"low": (0.0, 1 / 3), "mixed": (0.0, 1.0), "high": (2 / 3, 1.0)}

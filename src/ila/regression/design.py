@@ -1,4 +1,4 @@
-"""Training-subset designs for the regression study, and their measures.
+"""Training-subset designs for the regression study, and the names of their subsets.
 
 A design is a list of subsets of one fixed ``size`` drawn from the per-example
 landscape table (id, domain, cell, T, info_depth, RID, ...). Each subset is built in
@@ -39,14 +39,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from typing import Any, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
-
-from ila import io
-from ila.landscape import coverage
 
 GROUP_BY = ("cell", "domain")
 DESIGN_COLUMNS = [
@@ -61,17 +57,6 @@ DESIGN_COLUMNS = [
     "group_by",
     "k_used",
     "n_available",
-]
-MEASURE_COLUMNS = [
-    "n",
-    "cells",
-    "coverage_grid",
-    "coverage_occupied",
-    "mean_RID",
-    "mean_ID",
-    "tokens",
-    "mean_T",
-    "n_domains",
 ]
 
 
@@ -399,93 +384,7 @@ def random_design(
     return members, design
 
 
-# --------------------------------------------------------------------------- measures
-
-
-def measure(
-    examples: pd.DataFrame,
-    members: pd.DataFrame,
-    design: pd.DataFrame,
-    total_cells: int,
-    occupied_cells: int,
-) -> pd.DataFrame:
-    """Coverage and depth of every subset, joined by id.
-
-    Returns one row per subset of `design` (in design order): the design
-    columns, then n, cells (distinct cells reached), coverage_grid (cells /
-    total_cells), coverage_occupied (cells / occupied_cells, the regression's
-    coverage), mean_RID, mean_ID, tokens (sum of T), mean_T, n_domains.
-
-    Raises ValueError when a member id is absent from `examples` (naming it),
-    when a member lacks a value needed for a measure, when a subset appears in
-    only one of `members` and `design`, or when a subset lists an id twice.
-    """
-    need = ["id", "cell", "domain", "T", "info_depth", "RID"]
-    missing = [c for c in need if c not in examples.columns]
-    if missing:
-        raise ValueError(f"examples table lacks column(s) {missing}; has {list(examples.columns)}")
-    for frame, cols, what in ((members, ["subset", "id"], "members"), (design, ["subset"], "design")):
-        lack = [c for c in cols if c not in frame.columns]
-        if lack:
-            raise ValueError(f"{what} table lacks column(s) {lack}")
-    ex = examples[need].copy()
-    ex["id"] = ex["id"].astype(str)
-    dup = ex["id"][ex["id"].duplicated()]
-    if len(dup):
-        raise ValueError(f"examples table has {len(dup)} duplicated id(s), e.g. {dup.iloc[0]!r}")
-    ex = ex.set_index("id")
-
-    mem = members[["subset", "id"]].astype(str)
-    dup_pairs = mem[mem.duplicated()]
-    if len(dup_pairs):
-        s, i = dup_pairs.iloc[0]
-        raise ValueError(f"subset {s!r} lists id {i!r} more than once ({len(dup_pairs)} duplicate rows)")
-    des = design.copy()
-    des["subset"] = des["subset"].astype(str)
-    if des["subset"].duplicated().any():
-        raise ValueError(f"design lists subset {des['subset'][des['subset'].duplicated()].iloc[0]!r} twice")
-    unknown = sorted(set(mem["subset"]) - set(des["subset"]))
-    if unknown:
-        raise ValueError(f"members name {len(unknown)} subset(s) absent from the design, e.g. {unknown[0]!r}")
-    empty = [s for s in des["subset"] if s not in set(mem["subset"])]
-    if empty:
-        raise ValueError(f"{len(empty)} design subset(s) have no members, e.g. {empty[0]!r}")
-    absent = sorted(set(mem["id"]) - set(ex.index))
-    if absent:
-        raise ValueError(
-            f"{len(absent)} member id(s) are absent from the examples table, e.g. {absent[0]!r} "
-            f"(subset {mem['subset'][mem['id'] == absent[0]].iloc[0]!r})"
-        )
-
-    joined = mem.join(ex, on="id")
-    for col in ("cell", "T", "info_depth", "RID"):
-        bad = joined[col].isna()
-        if bad.any():
-            raise ValueError(f"member id {joined['id'][bad].iloc[0]!r} has no {col} ({int(bad.sum())} rows)")
-
-    out_rows = []
-    by_subset = dict(tuple(joined.groupby("subset", sort=False)))
-    for name in des["subset"]:
-        part = by_subset[name]
-        cov = coverage(part["cell"].astype(np.int64).tolist(), total_cells, occupied_cells)
-        tokens = int(part["T"].astype(np.int64).sum())
-        n = len(part)
-        out_rows.append(
-            dict(
-                subset=name,
-                n=n,
-                cells=cov.cells,
-                coverage_grid=cov.grid,
-                coverage_occupied=cov.occupied,
-                mean_RID=float(part["RID"].astype(np.float64).mean()),
-                mean_ID=float(part["info_depth"].astype(np.float64).mean()),
-                tokens=tokens,
-                mean_T=tokens / n,
-                n_domains=int(part["domain"].astype(str).nunique()),
-            )
-        )
-    measures = pd.DataFrame(out_rows, columns=["subset"] + MEASURE_COLUMNS)
-    return des.merge(measures, on="subset", how="left", validate="one_to_one")
+# --------------------------------------------------------------------------- names
 
 
 def subset_names(
@@ -503,48 +402,3 @@ def subset_names(
         digits = max(3, len(str(n_random - 1)))
         return [f"r{i:0{digits}d}" for i in range(n_random)]
     raise ValueError(f"unknown design {design!r} (expected 'factorial' or 'random')")
-
-
-def write_subset_ids(members: pd.DataFrame, paths: Sequence[str]) -> None:
-    """One file of member ids per subset (``<subset>.txt``, ids in member
-    order), the training set of that subset's fine-tune: a change to one
-    subset touches one file. Every subset of ``members`` must have a path
-    and every path a subset (matched by name)."""
-    by_name = {os.path.basename(str(p))[: -len(".txt")]: str(p) for p in paths}
-    names = list(dict.fromkeys(members["subset"]))
-    if set(names) != set(by_name):
-        raise ValueError(f"subsets {sorted(set(names) ^ set(by_name))[:5]} are in the design or the outputs, not both")
-    for name in names:
-        io.write_ids(by_name[name], members.loc[members["subset"] == name, "id"].tolist())
-
-
-#: dev-loss columns a fine-tuning run reports (ila.finetune.core)
-RUN_COLUMNS = (
-    "dev_loss",
-    "dev_loss_domain_mean",
-    "dev_loss_clipped",
-    "dev_loss_example_mean",
-    "train_examples",
-    "train_tokens",
-    "train_response_tokens",
-    "train_loss",
-    "seed",
-)
-
-
-def join_runs(subsets: pd.DataFrame, runs: Sequence[dict]) -> pd.DataFrame:
-    """The regression table: one row per subset with its design and measures
-    (from :func:`measure`) and its run's dev losses, joined by subset name.
-    A subset without a run, or a run without a subset, is an error."""
-    frame = pd.DataFrame([{k: r.get(k) for k in ("subset", *RUN_COLUMNS)} for r in runs])
-    for r in runs:
-        for dom, v in sorted(r.get("dev_per_domain", {}).items()):
-            frame.loc[frame["subset"] == r["subset"], f"dev_loss[{dom}]"] = v
-    if frame["subset"].duplicated().any():
-        raise ValueError(f"more than one run for subset {frame['subset'][frame['subset'].duplicated()].iloc[0]}")
-    missing = sorted(set(subsets["subset"]) - set(frame["subset"]))
-    extra = sorted(set(frame["subset"]) - set(subsets["subset"]))
-    if missing or extra:
-        raise ValueError(f"runs do not match the design: no run for {missing[:3]}, no subset for {extra[:3]}")
-    out = subsets.merge(frame, on="subset", how="left", validate="one_to_one")
-    return out.sort_values("subset").reset_index(drop=True)

@@ -1,5 +1,5 @@
 """The selection benchmark at a small size (marked ``bench``: not in the
-default run; ``pytest -m bench tests/unit/test_selection_bench.py``)."""
+default run; ``pytest -m bench tests/unit/selection/test_bench_selection.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_selection.py"
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_selection.py"
 
 
 def _load():

@@ -1,0 +1,50 @@
+"""The dev-loss model (:mod:`ila.devloss`): a selection's features, the
+out-of-sample check of a fitted model, and the domain shift's bits."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ila import devloss
+
+
+def dev_loss_model(coef_rid: float, coef_shift: float = 0.0) -> dict:
+    return {"response": "dev_loss", "features": list(devloss.FEATURES),
+            "coef": {"const": 2.0, "log_coverage": -0.5, "mean_RID": coef_rid, "shift": coef_shift}}
+
+
+def test_features_and_out_of_sample_check():
+    f = devloss.features(["a", "a", "b"], [1, 2, 2], [0.2, 0.4, 0.9], 4, {"a": 0.5, "b": 0.5})
+    assert f["log_coverage"] == pytest.approx(math.log(0.5)) and f["mean_RID"] == pytest.approx(0.5)
+    assert f["shift"] == pytest.approx(1 / 6)
+    model = dev_loss_model(-1.0)
+    runs = pd.DataFrame({"method": ["a", "b", "c"] * 2, "pool_fraction": 1.0, "budget": 10, "seed": [0] * 3 + [1] * 3,
+                         "log_coverage": 0.0, "mean_RID": [0.9, 0.5, 0.1] * 2, "shift": 0.0})
+    runs["test_loss"] = [1.1, 1.5, 1.9, 1.2, 1.4, 1.95]  # the model's order: a < b < c
+    _, summary = devloss.check(model, runs)
+    assert summary["groups"] == 2 and summary["spearman_mean"] == pytest.approx(1.0)
+    assert summary["first_is_best"] == 1.0
+    assert summary["mae"] == pytest.approx(np.mean(np.abs(np.array([1.1, 1.5, 1.9, 1.1, 1.5, 1.9]) - runs["test_loss"])))
+
+
+def test_domain_shift_has_the_same_bits_under_every_hash_seed():
+    """The shift term sums over domains in a fixed order: summed in a set's
+    order its last bits changed with PYTHONHASHSEED, and with them the
+    fitted dev-loss model of two runs of the same config."""
+    import subprocess
+    import sys
+
+    code = ("from ila.devloss import total_variation as tv\n"
+            "a = {f'domain{i}': (i + 1) / 55 for i in range(10)}\n"
+            "b = {f'domain{i}': 0.1 for i in range(10)}\n"
+            "print(repr(tv(a, b)), repr(tv(dict(reversed(list(a.items()))), b)))\n")
+    outs = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(s)},
+                           capture_output=True, text=True, check=True).stdout for s in range(6)}
+    assert len(outs) == 1
+    first, reordered = outs.pop().split()
+    assert first == reordered and math.isclose(float(first), 0.5 * sum(abs((i + 1) / 55 - 0.1) for i in range(10)))
