@@ -72,8 +72,14 @@ def _load_hf(name, split, config_name, data_files, revision, cache_dir, label):
         kwargs["cache_dir"] = str(cache_dir)
     try:
         ds = datasets.load_dataset(name, config_name, **kwargs)
-    except Exception as exc:  # the loader raises many kinds; name the dataset
-        raise IngestError(f"{label}: cannot load dataset ({type(exc).__name__}: {short(str(exc))})") from exc
+    except Exception as exc:  # the loader raises many kinds; name the dataset and the root cause
+        why = short(f"{type(exc).__name__}: {exc}")
+        cause = exc.__cause__ or exc.__context__
+        while cause is not None and cause.__cause__ is not None:
+            cause = cause.__cause__
+        if cause is not None:
+            why += "; caused by " + short(f"{type(cause).__name__}: {cause}")
+        raise IngestError(f"{label}: cannot load dataset ({why})") from exc
     return ds
 
 

@@ -29,7 +29,9 @@ Canonical pool (one row per example, sorted by id):
                  content} (system turn kept);
 ``meta``         JSON string: an object with every key of the input row that
                  does not hold the conversation text, in input order (the
-                 user's own ``id``, ``domain``, ``labels``, any extra column).
+                 user's own ``id``, ``domain``, ``labels``, any extra column;
+                 not the null text fields of other formats that a
+                 mixed-format Parquet file or dataset gives every row).
 
 Text is kept exactly as read (no stripping or normalisation), so the id of an
 example is the same wherever it comes from.
@@ -144,20 +146,34 @@ def ingest(
     raise ValueError(f"unknown pool source {source!r}; expected 'jsonl' or 'hf'")
 
 
-def check_pool_size(n_kept: int, dev_size: int | float, warmup_size: int) -> None:
-    """Raise IngestError when the pool cannot hold the dev set, the warm-up
-    set I0 and at least one candidate (names the keys and the numbers)."""
+def check_pool_size(n_kept: int, dev_size: int | float, warmup_size: int, test_size: int | float = 0) -> None:
+    """Raise IngestError when the pool cannot hold the test set (``test_size``
+    of the kept rows, 0 = none), the dev set, the warm-up set I0 and at least
+    one candidate; the message names the keys and the numbers."""
     from ila.pool.split import resolve_dev_size
 
+    n_test = 0
+    if test_size:
+        try:
+            n_test = resolve_dev_size(test_size, n_kept)
+        except ValueError:
+            raise IngestError(
+                f"pool too small: {n_kept} rows kept, but split.test_size={test_size!r} leaves none for "
+                f"split.dev_size={dev_size!r}, warmup.size={warmup_size} and the candidates; "
+                f"lower split.test_size or add rows"
+            ) from None
+    n_rest = n_kept - n_test
     try:
-        n_dev = resolve_dev_size(dev_size, n_kept)
+        n_dev = resolve_dev_size(dev_size, n_rest)
     except ValueError as exc:
-        raise IngestError(f"pool of {n_kept} kept rows: split.dev_size: {exc}") from None
-    if n_kept < n_dev + warmup_size + 1:
+        raise IngestError(f"pool of {n_rest} kept rows: split.dev_size: {exc}") from None
+    if n_rest < n_dev + warmup_size + 1:
+        test = f"split.test_size={test_size!r} takes {n_test}, " if n_test else ""
         raise IngestError(
-            f"pool too small: {n_kept} rows kept, but split.dev_size={dev_size!r} takes {n_dev} and "
-            f"warmup.size={warmup_size} takes {warmup_size}, leaving {n_kept - n_dev - warmup_size} candidates "
-            f"(need at least 1); lower split.dev_size or warmup.size, or add rows"
+            f"pool too small: {n_kept} rows kept, but {test}split.dev_size={dev_size!r} takes {n_dev} and "
+            f"warmup.size={warmup_size} takes {warmup_size}, leaving {n_rest - n_dev - warmup_size} candidates "
+            f"(need at least 1); lower {'split.test_size, ' if n_test else ''}split.dev_size or warmup.size, "
+            f"or add rows"
         )
 
 

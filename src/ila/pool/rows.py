@@ -186,7 +186,10 @@ def validate_row(
             file, line, "invalid_utf8", f"{_field_label('labels', fmap)} holds a lone surrogate escape",
             id=example_id,
         )
-    meta = {k: v for k, v in obj.items() if k not in conv.used}
+    # a null text field of another format is the column of a mixed-format
+    # Parquet file or dataset, not a column of this row
+    text_keys = {fmap[name] for name in FORMAT_FIELDS}
+    meta = {k: v for k, v in obj.items() if k not in conv.used and not (v is None and k in text_keys)}
     try:
         meta_text = meta_json(meta)
         conv_text = messages_json(conv.messages)
