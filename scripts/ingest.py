@@ -30,13 +30,16 @@ with job(snakemake) as log:
     for entry in led["fields_rarely_present"]:
         log.warning("pool.fields.%s: field '%s' is in only %d of %d rows", entry["field"], entry["source_field"], entry["rows"], entry["of"])
     test_size = int(p.test_size) if p.test_size >= 1 else float(p.test_size)
+    # read from the config, not params: the dev and warm-up sizes do not change the pool
+    dev_size, warmup_size = cfg["split"]["dev_size"], cfg["warmup"]["size"]
+    # before the test set is drawn, so that a pool too small fails with every number at once
+    ingest.check_pool_size(len(result.pool), dev_size, warmup_size, 0 if p.toy else test_size)
     pool, heldout, held = split.hold_out(
         result.pool, result.rejects, holdout_files=p.holdout_files, test_size=test_size, seed=p.seed, toy=p.toy
     )
     led["heldout"] = {**held, "pool_ids_sha256": io.sha256_ids(pool["id"])}
     result.pool = pool
-    # read from the config, not params: the dev and warm-up sizes do not change the pool
-    ingest.check_pool_size(len(pool), cfg["split"]["dev_size"], cfg["warmup"]["size"])
+    ingest.check_pool_size(len(pool), dev_size, warmup_size)
     out = snakemake.output
     ingest.write_outputs(result, out.pool, out.rejects, out.ledger)
     split.write_heldout(heldout, out.heldout)

@@ -108,11 +108,16 @@ def test_sharegpt_json_array_fixture_with_turn_extras():
 
 def test_prompt_completion_fixture_strings_and_message_lists():
     r = ingest("jsonl", path=FORMATS_DIR / "prompt_completion.jsonl")
-    assert r.ledger["kept_by_format"]["prompt_completion"] == 2
+    assert r.ledger["kept_by_format"]["prompt_completion"] == 3 and r.ledger["rejected_total"] == 0
     rows = _rows(r)
     assert (rows[1]["instruction"], rows[1]["output"]) == ("Complete: The sky is", " blue.")
     assert rows[2]["messages"] == [{"role": "user", "content": "Say hi."}, {"role": "assistant", "content": "Hi!"}]
     assert rows[2]["meta"] == {"id": 2, "score": 0.5}
+    # multi-turn: the prompt's turns, then the completion's
+    many = rows[3]
+    assert [t["role"] for t in many["messages"]] == ["system", "user", "assistant", "user", "assistant"]
+    assert many["instruction"] == "<|system|>\nReply in one word.\n<|user|>\nOpposite of hot?\n<|assistant|>\nCold.\n<|user|>\nOf up?"
+    assert (many["input"], many["output"]) == ("", "Down.")
 
 
 def test_folder_of_every_format_and_file_kind(tmp_path):
@@ -263,6 +268,8 @@ def test_files_tracked_by_the_workflow_are_the_files_read(tmp_path, folder):
         ({"pool": {"fields": {"instruction": ""}}}, "pool.fields.instruction"),
         ({"pool": {"source": "jsonl", "path": "data/{x}"}}, "pool.path"),
         ({"name": "mypool\n"}, "name:"),
+        ({"pool": {"source": "hf", "hf": {"datasets": [{"name": "json", "data_files": "a.jsonl"}, {"name": " "}]}},
+          "offline": False}, "pool.hf.datasets[1].name"),
     ],
 )
 def test_config_errors_before_any_job_name_the_key(tmp_path, change, key):
@@ -287,3 +294,104 @@ def test_pool_too_small_for_dev_and_warmup_fails_with_the_numbers():
         check_pool_size(600, 100, 500)
     with pytest.raises(IngestError, match=r"split.dev_size=0.5 takes 300"):
         check_pool_size(600, 0.5, 500)
+    # the test set is drawn first: its rows count too
+    check_pool_size(951, 100, 500, test_size=350)
+    with pytest.raises(IngestError, match=r"950 rows kept, but split.test_size=350 takes 350, split.dev_size=100 takes "
+                                          r"100 and warmup.size=500 takes 500, leaving 0 candidates"):
+        check_pool_size(950, 100, 500, test_size=350)
+    with pytest.raises(IngestError, match=r"3 rows kept, but split.test_size=350 leaves none"):
+        check_pool_size(3, 100, 500, test_size=350)
+
+
+def test_pool_too_small_fails_the_ingest_job_with_the_numbers_and_logs_skipped_files(tmp_path):
+    """Through the workflow: the ingest job, not a later one, fails naming
+    the keys, and the entries it skips are in its log."""
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "a.jsonl").write_text("".join(json.dumps({"instruction": f"Q{i}", "output": "A"}) + "\n" for i in range(3)),
+                               encoding="utf-8")
+    (d / "b.json.gz").write_bytes(gzip.compress(b'[{"instruction": "Z", "output": "z"}]', mtime=0))
+    (d / ".c.jsonl").write_text('{"instruction": "H", "output": "h"}\n', encoding="utf-8")
+    cfg = {"name": "t", "pool": {"source": "jsonl", "path": str(d)}, "split": {"test_size": 1, "dev_size": 1},
+           "warmup": {"size": 5}}
+    (tmp_path / "c.yaml").write_text(json.dumps(cfg), encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
+         "results/t/pool/pool.parquet", "--configfile", str(tmp_path / "c.yaml")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert out.returncode != 0
+    log = (tmp_path / "results" / "t" / "logs" / "ingest.log").read_text(encoding="utf-8")
+    assert ("pool too small: 3 rows kept, but split.test_size=1 takes 1, split.dev_size=1 takes 1 and "
+            "warmup.size=5 takes 5, leaving -4 candidates") in log
+    assert f"skipped {d / 'b.json.gz'}: not a pool file" in log
+    assert f"skipped {d / '.c.jsonl'}: hidden file" in log
+    assert not (tmp_path / "results" / "t" / "pool" / "pool.parquet").exists()
+
+
+# --------------------------------------------------------------------------
+# Columnar sources, the Hugging Face path, and what the stages read
+
+
+def test_parquet_mixing_formats_reads_each_row_by_its_non_null_columns(tmp_path):
+    """A Parquet file (or a dataset) that mixes formats gives every row every
+    column, null where the row has none: each row is read by the columns it
+    fills, and the null columns of the other formats are not its meta."""
+    rows = [
+        {"id": "x1", "instruction": "Hi", "output": "Hello"},
+        {"id": "x2", "messages": [{"role": "user", "content": "Hey"}, {"role": "assistant", "content": "Yo"}]},
+        {"id": "x3", "conversations": [{"from": "human", "value": "Q?"}, {"from": "gpt", "value": "A.", "weight": 1}]},
+        {"id": "x4", "prompt": "P", "completion": "C"},
+    ]
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    pq.write_table(pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows]), tmp_path / "mix.parquet")
+    r = ingest("jsonl", path=tmp_path / "mix.parquet")
+    assert r.ledger["kept_by_format"] == {"alpaca": 1, "messages": 1, "sharegpt": 1, "prompt_completion": 1}
+    assert r.ledger["rejected_total"] == 0
+    got = _rows(r)
+    assert {k: v["meta"] for k, v in got.items()} == {k: {"id": k} for k in ("x1", "x2", "x3", "x4")}
+    # a turn's null key (the struct column's other field) is not kept
+    assert got["x3"]["messages"] == [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "A.", "weight": 1}]
+
+
+def test_hf_loader_failure_names_the_dataset_and_its_cause(tmp_path):
+    """The json builder cannot count a key given twice as a reject; it fails
+    loudly, naming the cause."""
+    from ila.pool.hf import read_hf
+
+    f = tmp_path / "dup.jsonl"
+    f.write_text('{"instruction": "Say A.", "output": "A", "output": "B"}\n{"instruction": "C", "output": "c"}\n',
+                 encoding="utf-8")
+    with pytest.raises(IngestError, match=r"json:train: cannot load dataset .*caused by .*output.* specified twice"):
+        read_hf("json", "train", data_files=str(f), cache_dir=tmp_path / "cache")
+
+
+def test_what_each_stage_reads_from_a_multi_turn_conversation(tmp_path):
+    """Cells embed the whole context (system, earlier turns, last question);
+    depth and fine-tuning put the loss on the last assistant turn only."""
+    from ila.embed import instruction_text
+    from ila.lm.data import IGNORE_INDEX, tokenize_records
+    from ila.lm.prompt import PromptTemplate
+    from ila.lm.tokenizer import train_tokenizer
+
+    row = _rows(ingest("jsonl", path=FORMATS_DIR / "messages.jsonl"))["m-2"]
+    embedded = instruction_text(row["instruction"], row["input"])
+    for turn in row["messages"][:-1]:
+        assert turn["content"] in embedded
+    assert "Rome." not in embedded
+    tok = train_tokenizer([embedded, row["output"]] * 8, 300, tmp_path / "tok", min_frequency=1)
+    [ex] = tokenize_records([row], tok, PromptTemplate(), max_length=256).examples
+    scored = [t for t, lab in zip(ex.input_ids, ex.labels) if lab != IGNORE_INDEX]
+    context = [t for t, lab in zip(ex.input_ids, ex.labels) if lab == IGNORE_INDEX]
+    assert tok.decode(scored, skip_special_tokens=True) == "Rome."
+    assert "Be brief." in tok.decode(context) and "Paris." in tok.decode(context)  # earlier turns: context, no loss
+
+
+def test_readme_examples_give_one_row_of_each_format(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Select from your own pool"):]
+    block = section[section.index("```jsonl\n") + len("```jsonl\n"): section.index("```\n", section.index("```jsonl"))]
+    (tmp_path / "readme.jsonl").write_text(block, encoding="utf-8")
+    r = ingest("jsonl", path=tmp_path / "readme.jsonl")
+    assert r.ledger["rejected_total"] == 0
+    assert r.ledger["kept_by_format"] == {"alpaca": 2, "messages": 1, "sharegpt": 1, "prompt_completion": 1}

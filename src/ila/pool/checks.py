@@ -37,8 +37,11 @@ def check_pool_config(config: Mapping) -> None:
         raise ValueError("pool.path: not set, but pool.source is jsonl")
     if source == "hf":
         hf = pool["hf"]
-        if not hf.get("datasets") and not hf.get("name"):
+        if not hf.get("datasets") and not (hf.get("name") or "").strip():
             raise ValueError("pool.hf.name: not set, but pool.source is hf (or list pool.hf.datasets)")
+        for i, spec in enumerate(hf.get("datasets") or []):
+            if not (spec.get("name") or "").strip():
+                raise ValueError(f"pool.hf.datasets[{i}].name: {spec.get('name')!r} is empty; name the dataset")
         hub = _hub_names(hf)
         if hub and config.get("offline", True):
             raise ValueError(

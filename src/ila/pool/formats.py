@@ -16,7 +16,8 @@ row, in this order, by the keys it has):
 
 Every row becomes a conversation: an optional system turn, then user and
 assistant turns alternating, ending with an assistant turn. Extra keys of a
-turn (e.g. ShareGPT's ``weight``) are kept in it. A single-turn Alpaca row
+turn (e.g. ShareGPT's ``weight``) are kept in it, unless null (a columnar
+file gives every turn every key of any turn). A single-turn Alpaca row
 with an input has one user turn ``instruction + "\\n\\n" + input``.
 
 The canonical columns the other stages read are derived from it
@@ -109,14 +110,16 @@ def _text(value: Any, what: str) -> str:
 
 
 def detect_format(obj: Mapping, fmap: Mapping[str, str]) -> str | None:
-    """The format of a row by its keys (None when it fits none)."""
+    """The format of a row by the keys it has with a non-null value (None
+    when it fits none): a Parquet file or a dataset that mixes formats gives
+    every row every column, null where the row has none."""
     if obj.get(fmap["instruction"]) is not None or obj.get(fmap["output"]) is not None:
         return "alpaca"
-    if fmap["messages"] in obj:
+    if obj.get(fmap["messages"]) is not None:
         return "messages"
-    if fmap["conversations"] in obj:
+    if obj.get(fmap["conversations"]) is not None:
         return "sharegpt"
-    if fmap["prompt"] in obj and fmap["completion"] in obj:
+    if obj.get(fmap["prompt"]) is not None and obj.get(fmap["completion"]) is not None:
         return "prompt_completion"
     return None
 
@@ -160,7 +163,7 @@ def _turns(value: Any, what: str, role_key: str, content_key: str, roles: Mappin
         if not isinstance(tag, str) or tag not in roles:
             raise RowError("bad_conversation", f"{what} turn {i} has {role_key} {tag!r}; supported: {sorted(roles)}")
         content = _text(turn[content_key], f"{what} turn {i} '{content_key}'")
-        extra = {k: v for k, v in turn.items() if k not in (role_key, content_key)}
+        extra = {k: v for k, v in turn.items() if k not in (role_key, content_key) and v is not None}
         out.append({"role": roles[tag], "content": content, **extra})
     return out
 

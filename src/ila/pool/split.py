@@ -296,12 +296,13 @@ def heldout_summary(heldout: pd.DataFrame, candidate_ids, dev_ids) -> dict:
 
 def write_heldout(heldout: pd.DataFrame, path) -> None:
     """Write the held-out rows as Parquet: the pool table's fixed schema
-    (:func:`ila.pool.ingest.pool_arrow_table`) plus ``split``."""
+    (:func:`ila.pool.tables.pool_arrow_table`) plus ``split``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from ila.io import atomic_path
-    from ila.pool.ingest import POOL_COLUMNS, pool_arrow_table
+    from ila.pool.ledger import POOL_COLUMNS
+    from ila.pool.tables import pool_arrow_table
 
     table = pool_arrow_table(heldout[POOL_COLUMNS]).append_column("split", pa.array(heldout["split"].tolist(), pa.string()))
     with atomic_path(path) as tmp:
