@@ -45,10 +45,10 @@ def _barrier() -> None:
         dist.barrier()
 
 
-def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str]) -> dict:
-    """What a run's result depends on: a staged result is reused only when
-    all of it is unchanged."""
-    shared = {
+def group_inputs(spec: GroupSpec) -> dict:
+    """The hashes of the files every run of a group reads (computed once a
+    group): a part of each run's :func:`fingerprint`."""
+    return {
         "kind": spec.kind,
         "base": spec.base,
         "pool_sha256": io.sha256_file(spec.pool),
@@ -57,6 +57,13 @@ def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str]) -> dict:
         "mc_sets": {k: io.sha256_file(v) for k, v in sorted(spec.mc_sets.items())},
         "problems_sha256": io.sha256_file(spec.problems) if spec.problems else None,
     }
+
+
+def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str], inputs: dict | None = None) -> dict:
+    """What a run's result depends on: a staged result is reused only when
+    all of it is unchanged. ``inputs``: :func:`group_inputs` of ``spec``
+    (computed here when not given)."""
+    shared = group_inputs(spec) if inputs is None else inputs
     body = io.dumps_json({**shared, "recipe": _recipe_part(spec), "seed": run.seed, "ids": io.sha256_ids(train_ids),
                           "fields": run.fields, "keep_model": run.model_dir is not None})
     return {"sha256": hashlib.sha256(body.encode("utf-8")).hexdigest()}
@@ -177,6 +184,7 @@ class _Shared:
 
             self.mc_sets = {name: read_items(path) for name, path in sorted(spec.mc_sets.items())}
         self.problems = io.read_jsonl(spec.problems) if spec.problems else None
+        self.inputs = group_inputs(spec)
         self.seconds = time.perf_counter() - t0
 
 
@@ -246,7 +254,7 @@ def _run_one(spec: GroupSpec, run: RunSpec, shared: _Shared, execution: Executio
     train_ids = io.read_ids(run.ids)
     if not train_ids:
         raise ValueError(f"{run.ids}: the run {run.name} has no training ids")
-    fp = fingerprint(spec, run, train_ids)
+    fp = fingerprint(spec, run, train_ids, shared.inputs)
     done = _finished(run, fp)
     if done is not None:
         return done
