@@ -1,11 +1,37 @@
 # Paths and helpers shared by every rule file.
 import os
 
+# Every product lies under results/<name>/. The helpers join that prefix to a
+# plain path and format nothing else, so a path's wildcards are written as
+# Snakemake reads them: results("selection/{method}/{key}.txt").
 RESULTS = f"results/{config['name']}"
-LOGS = f"{RESULTS}/logs"
-BENCH = f"{RESULTS}/benchmarks"
-TIMINGS = f"{RESULTS}/timings"
-REPORT = os.path.join(workflow.basedir, "report")
+
+
+def results(path):
+    """`path` under results/<name>/."""
+    return f"{RESULTS}/{path}"
+
+
+def logs(path):
+    """A job's log: `path` under results/<name>/logs/."""
+    return results(f"logs/{path}")
+
+
+def bench(path):
+    """A job's Snakemake benchmark: `path` under results/<name>/benchmarks/."""
+    return results(f"benchmarks/{path}")
+
+
+def timings(path):
+    """The timing file of the product results(path) (ila.timing): the same
+    relative path under results/<name>/timings/, apart from the results so
+    that timings change no result."""
+    return results(f"timings/{path}")
+
+
+def report_caption(name):
+    """A report caption in the workflow's report/ folder."""
+    return os.path.join(workflow.basedir, "report", name)
 
 
 def threads_of(section):
@@ -25,7 +51,7 @@ def pool_inputs(wildcards):
     reads), or nothing for a hub dataset."""
     source = config["pool"]["source"]
     if source == "toy":
-        return [f"{RESULTS}/pool/raw/toy.jsonl"]
+        return [results("pool/raw/toy.jsonl")]
     if source == "jsonl":
         from ila.pool.files import PoolFileError, list_pool_files
 
@@ -45,7 +71,7 @@ def rehearsal_standins():
 def base_model_dir():
     """The base model's folder when a rule builds it (tiny; a rehearsal's stand-in)."""
     if config["model"]["base"] == "tiny":
-        return f"{RESULTS}/models/base"
+        return results("models/base")
     return config["model"]["base"] if config["rehearsal"]["enabled"] else []
 
 
@@ -115,7 +141,7 @@ def deita_scores_for(method):
     only (scoring is its own job)."""
     if method != "deita":
         return []
-    return [f"{RESULTS}/selection/deita_scores.parquet", f"{RESULTS}/selection/deita_scores.json"]
+    return [results("selection/deita_scores.parquet"), results("selection/deita_scores.json")]
 
 
 def deita_scores_input(wildcards):
@@ -151,12 +177,12 @@ def toy_eval_input():
     """The held-out toy problems for exact-match accuracy by greedy
     generation, a diagnostic (toy pools with scaling.eval_per_family > 0)."""
     toy = config["pool"]["source"] == "toy"
-    return [f"{RESULTS}/scaling/eval_set.jsonl"] if toy and config["scaling"]["eval_per_family"] > 0 else []
+    return [results("scaling/eval_set.jsonl")] if toy and config["scaling"]["eval_per_family"] > 0 else []
 
 
 def toy_truth_input():
     """The toy pool's ground truth per row (analysis only; no selector reads it)."""
-    return [f"{RESULTS}/pool/truth.parquet"] if config["pool"]["source"] == "toy" else []
+    return [results("pool/truth.parquet")] if config["pool"]["source"] == "toy" else []
 
 
 def toy_mc_input(stem="eval_mc"):
@@ -164,7 +190,7 @@ def toy_mc_input(stem="eval_mc"):
     whole responses (eval_mc) or final answer lines after the gold steps
     (eval_mc_answer)."""
     toy = config["pool"]["source"] == "toy"
-    return [f"{RESULTS}/scaling/{stem}.jsonl"] if toy and config["split"]["benchmark_per_family"] > 0 else []
+    return [results(f"scaling/{stem}.jsonl")] if toy and config["split"]["benchmark_per_family"] > 0 else []
 
 
 def scaling_eval_sets():
@@ -182,46 +208,46 @@ def scaling_eval_sets():
 
 def scaling_outputs():
     out = [
-        f"{RESULTS}/tables/scaling.csv",
-        f"{RESULTS}/tables/scaling_timings.csv",
-        f"{RESULTS}/tables/scaling_composition.csv",
-        f"{RESULTS}/tables/scaling_composition.md",
-        f"{RESULTS}/tables/scaling_summary.json",
-        f"{RESULTS}/tables/scaling.md",
+        results("tables/scaling.csv"),
+        results("tables/scaling_timings.csv"),
+        results("tables/scaling_composition.csv"),
+        results("tables/scaling_composition.md"),
+        results("tables/scaling_summary.json"),
+        results("tables/scaling.md"),
     ]
     for name in ("scaling_budget", "scaling_pool", "scaling_selection"):
-        out += [f"{RESULTS}/figures/{name}.png", f"{RESULTS}/figures/{name}.pdf"]
+        out += [results(f"figures/{name}.png"), results(f"figures/{name}.pdf")]
     return out
 
 
 def final_outputs():
     out = [
-        f"{RESULTS}/pool/ledger.json",
-        f"{RESULTS}/pool/split.json",
-        f"{RESULTS}/pool/heldout.json",
-        f"{RESULTS}/tables/examples.parquet",
-        f"{RESULTS}/figures/landscape.png",
-        f"{RESULTS}/figures/landscape.pdf",
-        f"{RESULTS}/figures/depth_by_domain.png",
-        f"{RESULTS}/figures/depth_by_domain.pdf",
+        results("pool/ledger.json"),
+        results("pool/split.json"),
+        results("pool/heldout.json"),
+        results("tables/examples.parquet"),
+        results("figures/landscape.png"),
+        results("figures/landscape.pdf"),
+        results("figures/depth_by_domain.png"),
+        results("figures/depth_by_domain.pdf"),
     ]
     if config["regression"]["enabled"]:
         out += [
-            f"{RESULTS}/tables/regression.csv",
-            f"{RESULTS}/tables/regression_summary.json",
-            f"{RESULTS}/tables/regression.md",
-            f"{RESULTS}/figures/regression_observed_vs_predicted.png",
-            f"{RESULTS}/figures/regression_partial.png",
-            f"{RESULTS}/figures/regression_loss_vs_coverage.png",
+            results("tables/regression.csv"),
+            results("tables/regression_summary.json"),
+            results("tables/regression.md"),
+            results("figures/regression_observed_vs_predicted.png"),
+            results("figures/regression_partial.png"),
+            results("figures/regression_loss_vs_coverage.png"),
         ]
     if config["scaling"]["enabled"]:
         out += scaling_outputs()
         if ila_needs_model():
-            out += [f"{RESULTS}/tables/devloss_check.md", f"{RESULTS}/tables/devloss_check.json"]
+            out += [results("tables/devloss_check.md"), results("tables/devloss_check.json")]
             if not config["selection"]["ila"]["calibration"]:
-                out.append(f"{RESULTS}/tables/devloss_model.md")
+                out.append(results("tables/devloss_model.md"))
     if benchmarks_enabled():
-        out.append(f"{RESULTS}/tables/benchmarks.csv")
+        out.append(results("tables/benchmarks.csv"))
     return out
 
 
@@ -256,14 +282,6 @@ def finetune_recipe():
     return recipe(config["finetune"], config["model"]["max_length"])
 
 
-def timing_of(product):
-    """The timing file of a product under results/<name>/ (ila.timing): the
-    same relative path under results/<name>/timings/."""
-    if not product.startswith(f"{RESULTS}/"):
-        raise ValueError(f"{product} is not under {RESULTS}/")
-    return f"{TIMINGS}/{product[len(RESULTS) + 1:]}"
-
-
 def finetune_groups(runs):
     """{group: [run names]} of a study's (family, run name) pairs, at most
     finetune.runs_per_job runs a job (ila.finetune.runs.group_runs)."""
@@ -284,12 +302,12 @@ def regression_runs(subsets):
     return [
         {
             "name": s,
-            "ids": f"{RESULTS}/regression/subsets/{s}.txt",
+            "ids": results(f"regression/subsets/{s}.txt"),
             "seed": derived_seed(config["seed"], "regression", s),
-            "metrics": f"{RESULTS}/regression/runs/{s}.json",
-            "timing": timing_of(f"{RESULTS}/regression/runs/{s}.json"),
-            "staging": f"{RESULTS}/checkpoints/regression/{s}",
-            "model_dir": f"{RESULTS}/regression/models/{s}" if keep else None,
+            "metrics": results(f"regression/runs/{s}.json"),
+            "timing": timings(f"regression/runs/{s}.json"),
+            "staging": results(f"checkpoints/regression/{s}"),
+            "model_dir": results(f"regression/models/{s}") if keep else None,
             "fields": {"subset": s},
         }
         for s in subsets
@@ -318,11 +336,11 @@ def calibration_runs(names):
     return [
         {
             "name": n,
-            "ids": f"{RESULTS}/calibration/selections/{n}.txt",
+            "ids": results(f"calibration/selections/{n}.txt"),
             "seed": derived_seed(config["seed"], "calibration", n),
-            "metrics": f"{RESULTS}/calibration/runs/{n}.json",
-            "timing": timing_of(f"{RESULTS}/calibration/runs/{n}.json"),
-            "staging": f"{RESULTS}/checkpoints/calibration/{n}",
+            "metrics": results(f"calibration/runs/{n}.json"),
+            "timing": timings(f"calibration/runs/{n}.json"),
+            "staging": results(f"checkpoints/calibration/{n}"),
             "fields": {"calibration": n},
         }
         for n in names
@@ -333,8 +351,8 @@ def devloss_regression_inputs():
     """The regression study's runs, when the dev-loss model also fits them."""
     if "regression" not in config["selection"]["ila"]["model_data"] or not config["regression"]["enabled"]:
         return []
-    return [f"{RESULTS}/regression/members.parquet", f"{RESULTS}/tables/regression.csv",
-            f"{RESULTS}/tables/examples.parquet"]
+    return [results("regression/members.parquet"), results("tables/regression.csv"),
+            results("tables/examples.parquet")]
 
 
 def ila_needs_model():
@@ -348,7 +366,7 @@ def ila_needs_model():
 def ila_model_path():
     """The dev-loss model: selection.ila.calibration (reused from an earlier
     run of the same base model), else the one this run fits."""
-    return config["selection"]["ila"]["calibration"] or f"{RESULTS}/calibration/model.json"
+    return config["selection"]["ila"]["calibration"] or results("calibration/model.json")
 
 
 def ila_model_for(method):
@@ -376,14 +394,14 @@ def scaling_runs(names):
         seed = scaling.run_seed(config["seed"], method, scaling.parse_key(key))
         out.append({
             "name": name,
-            "ids": f"{RESULTS}/selection/{method}/{key}.txt",
+            "ids": results(f"selection/{method}/{key}.txt"),
             "seed": seed,
-            "metrics": f"{RESULTS}/scaling/runs/{method}/{key}.json",
-            "timing": timing_of(f"{RESULTS}/scaling/runs/{method}/{key}.json"),
-            "staging": f"{RESULTS}/checkpoints/scaling/{method}/{key}",
-            "model_dir": f"{RESULTS}/scaling/models/{method}/{key}" if keep else None,
-            "generations": f"{RESULTS}/scaling/runs/{method}/{key}.generations.jsonl" if toy_eval_input() else None,
-            "mc_scores": {name: f"{RESULTS}/scaling/runs/{method}/{key}.{name}.jsonl"
+            "metrics": results(f"scaling/runs/{method}/{key}.json"),
+            "timing": timings(f"scaling/runs/{method}/{key}.json"),
+            "staging": results(f"checkpoints/scaling/{method}/{key}"),
+            "model_dir": results(f"scaling/models/{method}/{key}") if keep else None,
+            "generations": results(f"scaling/runs/{method}/{key}.generations.jsonl") if toy_eval_input() else None,
+            "mc_scores": {name: results(f"scaling/runs/{method}/{key}.{name}.jsonl")
                           for name in config["scaling"]["benchmarks"]} if toy_mc_input() else {},
             "fields": {"method": method, "key": key, "run_seed": seed, "accuracy": None},
         })
