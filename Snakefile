@@ -11,6 +11,10 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+# A renamed key fails naming its new name (the schema would only call it unknown).
+from ila.plumbing.configs import check_renamed_keys
+
+check_renamed_keys(config)
 validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 
 

@@ -83,11 +83,11 @@ def regression_subsets():
 
 
 def scaling_points():
-    """The scaling study's (pool fraction, budget, seed) grid points."""
+    """The scaling study's (pool fraction, budget, replicate) grid points."""
     from ila import scaling
 
     s = config["scaling"]
-    return scaling.grid(s["pool_fractions"], s["budgets"], s["fixed_budget"], s["seeds"], s["grid"])
+    return scaling.grid(s["pool_fractions"], s["budgets"], s["fixed_budget"], s["replicates"], s["grid"])
 
 
 def scaling_fixed_budget():

@@ -89,7 +89,7 @@ rule select_method:
 
 # `snakemake --cores all results/<name>/selection/export/ila-b1000.jsonl`:
 # the selection of `method` at `budget` from all candidates (pool fraction 1,
-# replicate seed selection.export_seed) as pool rows in the trainer format
+# replicate selection.export_replicate) as pool rows in the trainer format
 # selection.export_format, plus its ids, its record and a LLaMA-Factory
 # dataset_info entry. It is the same selection the scaling study makes at that
 # point. `.../export/b1000.jsonl` (no method) is the same with
@@ -115,7 +115,7 @@ rule export_selection:
         method_params=lambda wc: config["selection"]["params"].get(export_choice(wc)[0], {}),
         ila=config["selection"]["ila"],
         allow_short=config["selection"]["allow_short"],
-        replicate=config["selection"]["export_seed"],
+        replicate=config["selection"]["export_replicate"],
         export_format=config["selection"]["export_format"],
         seed=config["seed"],
     wildcard_constraints:
