@@ -20,10 +20,12 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 
 # Combinations the schema cannot express, rejected before any job.
 from ila.finetune.settings import check_config as check_finetune
-from ila.scaling.grid import check_config as check_scaling
+from ila.pool.checks import check_pool_config
+from ila.scaling.settings import check_config as check_scaling
 
 check_finetune(config)
 check_scaling(config)
+check_pool_config(config)
 
 # The config files given with --configfile, for the provenance sidecars of
 # every job (ila.provenance) and for `ila-audit` to replay them.

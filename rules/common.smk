@@ -39,12 +39,6 @@ def threads_of(section):
     return int(config[section]["threads"])
 
 
-# Pool settings that need Python to check fail here, before any job.
-from ila.pool.checks import check_pool_config
-
-check_pool_config(config)
-
-
 def pool_inputs(wildcards):
     """Files the ingest reads: the generated toy pool, the user's pool
     file(s) as ila.pool.files lists them (the same listing the ingest
@@ -102,16 +96,8 @@ def scaling_keys():
 
 
 def selection_methods():
-    """The study's selection methods, checked against the registered ones."""
-    from ila.selection import METHODS
-
-    methods = list(config["selection"]["methods"])
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise ValueError(f"selection.methods: unknown method(s) {unknown}; known: {sorted(METHODS)}")
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"selection.methods lists a method twice: {methods}")
-    return methods
+    """The study's selection methods (the schema checks them against the registered ones)."""
+    return list(config["selection"]["methods"])
 
 
 def selection_method_pattern():
@@ -149,28 +135,17 @@ def deita_scores_input(wildcards):
 
 
 def scaling_notes():
-    """Caveats the scaling summary must carry."""
-    notes = []
-    if "deita" in config["selection"]["methods"] and config["selection"]["deita"]["scorer"] == "proxy":
-        d = config["selection"]["deita"]
-        notes.append(
-            "deita ran with the offline ProxyScorer, a stand-in that is NOT Deita: complexity = "
-            f"{d['complexity_feature']}, quality = {d['quality_feature']} (percentile ranks on Deita's 1-6 scale)."
-        )
-    if config["pool"]["source"] == "toy":
-        notes.append("the pool is the project's toy generator (a stand-in for a real instruction pool); "
-                     "test loss and the multiple-choice benchmark are on clean held-out toy problems.")
-    else:
-        notes.append("task accuracy and the multiple-choice benchmark are not measured on this pool (no checkable "
-                     "answers): null, not 0; the held-out benchmarks are judged by the loss of their reference answers.")
-    return notes
+    """Caveats the scaling summary must carry (ila.scaling.settings)."""
+    from ila.scaling.settings import summary_notes
+
+    return summary_notes(config)
 
 
 def scaling_metrics():
-    """The metrics the scaling summary reports, the primary one first."""
-    primary = config["scaling"]["metric"]
-    rest = ["test_loss", "mc_accuracy", "mc_answer_accuracy", "answer_loss", "benchmark_loss", "accuracy"]
-    return [primary] + [m for m in rest if m != primary]
+    """The metrics the scaling summary reports, scaling.metric first."""
+    from ila.scaling.settings import summary_metrics
+
+    return summary_metrics(config["scaling"]["metric"])
 
 
 def toy_eval_input():
@@ -194,16 +169,10 @@ def toy_mc_input(stem="eval_mc"):
 
 
 def scaling_eval_sets():
-    """Held-out sets whose response loss every scaling run reports: the test
-    set, and on real pools the held-out benchmarks (loss on their reference
-    answers, per benchmark). Toy benchmarks are scored as multiple choice."""
-    sets = ["test"] if config["split"]["test_size"] > 0 else []
-    if config["pool"]["source"] != "toy" and config["split"]["holdout_files"]:
-        sets.append("benchmark")
-    if not sets:
-        raise ValueError("scaling.enabled needs a held-out set to judge on: set split.test_size > 0 "
-                         "or split.holdout_files")
-    return sets
+    """Held-out sets every scaling run is judged on (ila.scaling.settings)."""
+    from ila.scaling.settings import eval_sets
+
+    return eval_sets(config)
 
 
 def scaling_outputs():

@@ -71,6 +71,30 @@ def test_every_schema_key_has_description_and_default():
     assert schema["additionalProperties"] is False
 
 
+def test_the_schema_lists_exactly_the_registered_methods():
+    """selection.methods and selection.export_method are checked by the
+    schema alone, so its names must be the registered ones."""
+    from ila.selection import METHODS
+
+    sel = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["selection"]["properties"]
+    assert sorted(sel["methods"]["items"]["enum"]) == sorted(METHODS)
+    assert sorted(sel["export_method"]["enum"]) == sorted(METHODS)
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("selection", "methods", ["ila", "nope"], "'nope' is not one of"),
+    ("selection", "methods", ["ila", "random", "ila"], "has non-unique elements"),
+    ("scaling", "replicates", [0, 1, 0], "has non-unique elements"),
+    ("scaling", "pool_fractions", [0.5, 1.0, 1], "has non-unique elements"),  # 1 and 1.0 are one fraction
+    ("scaling", "budgets", [100, 100], "has non-unique elements"),
+])
+def test_a_list_the_schema_checks_fails_naming_the_key(section, key, value, message):
+    cfg = load("config.yaml")
+    cfg[section][key] = value
+    with pytest.raises(Exception, match=rf"(?s){message}.*On instance\['{section}'\]\['{key}'\]"):
+        validate(cfg, SCHEMA)
+
+
 @pytest.mark.parametrize("old, new", [("scaling.seeds", "scaling.replicates"),
                                       ("selection.export_seed", "selection.export_replicate")])
 def test_a_renamed_key_fails_saying_what_it_is_called_now(tmp_path, old, new):

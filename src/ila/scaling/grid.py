@@ -156,27 +156,3 @@ def run_seed(master_seed: int, method: str, point: GridPoint) -> int:
     """Training seed of one fine-tune of the study."""
     fraction = fraction_label(point.fraction)
     return rec.derived_seed(master_seed, "scaling", method, fraction, point.budget, point.replicate)
-
-
-
-def check_config(config: dict) -> None:
-    """Scaling settings that cannot run together, rejected before any job
-    (ValueError naming the keys): the grid itself, the exact-match problems
-    within the benchmark, the baseline among selection.methods, unique
-    prediction ids."""
-    sc = config["scaling"]
-    if not sc.get("enabled", True):
-        return
-    grid(sc["pool_fractions"], sc["budgets"], sc["fixed_budget"], sc["replicates"], sc["grid"])
-    methods = list(config["selection"]["methods"])
-    if sc["baseline"] not in methods:
-        raise ValueError(f"scaling.baseline {sc['baseline']!r} is not in selection.methods {methods}")
-    per_family = config["split"].get("benchmark_per_family", 0)
-    if config["pool"]["source"] == "toy" and sc["eval_per_family"] > per_family:
-        raise ValueError(f"scaling.eval_per_family ({sc['eval_per_family']}) exceeds split.benchmark_per_family "
-                         f"({per_family}): the exact-match problems are drawn from the benchmark")
-    ids = [p["id"] for p in sc.get("predictions", [])]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"scaling.predictions: ids repeat: {ids}")
-    # A prediction about a method this config does not run (a config that
-    # extends config.yaml with fewer methods) is reported as not measured.
