@@ -11,15 +11,21 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+# A renamed key fails naming its new name (the schema would only call it unknown).
+from ila.plumbing.configs import check_renamed_keys
+
+check_renamed_keys(config)
 validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 
 
 # Combinations the schema cannot express, rejected before any job.
 from ila.finetune.settings import check_config as check_finetune
-from ila.scaling.grid import check_config as check_scaling
+from ila.pool.checks import check_pool_config
+from ila.scaling.settings import check_config as check_scaling
 
 check_finetune(config)
 check_scaling(config)
+check_pool_config(config)
 
 # The config files given with --configfile, for the provenance sidecars of
 # every job (ila.provenance) and for `ila-audit` to replay them.

@@ -13,16 +13,16 @@ rule calibration_select:
         pool=rules.ingest.output.pool,
         dev=rules.split_dev.output.dev,
     output:
-        ids=[f"{RESULTS}/calibration/selections/{n}.txt" for n in calibration_names()],
-        records=[f"{RESULTS}/calibration/selections/{n}.json" for n in calibration_names()],
-        timings=[timing_of(f"{RESULTS}/calibration/selections/{n}.json") for n in calibration_names()],
+        ids=[results(f"calibration/selections/{n}.txt") for n in calibration_names()],
+        records=[results(f"calibration/selections/{n}.json") for n in calibration_names()],
+        timings=[timings(f"calibration/selections/{n}.json") for n in calibration_names()],
     params:
         ila=config["selection"]["ila"],
         budget=calibration_budget(),
         seed=config["seed"],
     threads: threads_of("selection")
     log:
-        f"{LOGS}/calibration_select.log",
+        logs("calibration_select.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -35,14 +35,14 @@ for _group, _names in finetune_groups([("calibration", n) for n in calibration_n
         name:
             f"calibration_finetune_{_group}"
         input:
-            ids=[f"{RESULTS}/calibration/selections/{n}.txt" for n in _names],
+            ids=[results(f"calibration/selections/{n}.txt") for n in _names],
             base=rules.base_model.output[0],
             base_files=base_model_dir(),
             pool=rules.ingest.output.pool,
             dev=rules.split_dev.output.dev,
         output:
-            runs=[f"{RESULTS}/calibration/runs/{n}.json" for n in _names],
-            timings=[timing_of(f"{RESULTS}/calibration/runs/{n}.json") for n in _names],
+            runs=[results(f"calibration/runs/{n}.json") for n in _names],
+            timings=[timings(f"calibration/runs/{n}.json") for n in _names],
         params:
             kind="study",
             eval_sets=["dev"],
@@ -58,9 +58,9 @@ for _group, _names in finetune_groups([("calibration", n) for n in calibration_n
             runtime=runtime("train"),
             gpu=gpus("train"),
         log:
-            f"{LOGS}/calibration_finetune/{_group}.log",
+            logs(f"calibration_finetune/{_group}.log"),
         benchmark:
-            f"{BENCH}/calibration_finetune/{_group}.tsv"
+            bench(f"calibration_finetune/{_group}.tsv")
         conda:
             "../envs/train.yaml"
         script:
@@ -69,24 +69,24 @@ for _group, _names in finetune_groups([("calibration", n) for n in calibration_n
 
 rule devloss_model:
     input:
-        runs=[f"{RESULTS}/calibration/runs/{n}.json" for n in calibration_names()],
-        records=[f"{RESULTS}/calibration/selections/{n}.json" for n in calibration_names()],
-        ids=[f"{RESULTS}/calibration/selections/{n}.txt" for n in calibration_names()],
+        runs=[results(f"calibration/runs/{n}.json") for n in calibration_names()],
+        records=[results(f"calibration/selections/{n}.json") for n in calibration_names()],
+        ids=[results(f"calibration/selections/{n}.txt") for n in calibration_names()],
         candidates=rules.select_candidates.output.table,
         pool=rules.ingest.output.pool,
         dev=rules.split_dev.output.dev,
         regression=devloss_regression_inputs(),
     output:
-        model=f"{RESULTS}/calibration/model.json",
-        table=f"{RESULTS}/calibration/runs.csv",
+        model=results("calibration/model.json"),
+        table=results("calibration/runs.csv"),
         markdown=report(
-            f"{RESULTS}/tables/devloss_model.md",
-            caption=f"{REPORT}/devloss_model.rst",
+            results("tables/devloss_model.md"),
+            caption=report_caption("devloss_model.rst"),
             category="Selection",
             labels={"table": "dev-loss model"},
         ),
     log:
-        f"{LOGS}/devloss_model.log",
+        logs("devloss_model.log"),
     conda:
         "../envs/analysis.yaml"
     script:

@@ -1,22 +1,42 @@
 # Paths and helpers shared by every rule file.
 import os
 
+# Every product lies under results/<name>/. The helpers join that prefix to a
+# plain path and format nothing else, so a path's wildcards are written as
+# Snakemake reads them: results("selection/{method}/{key}.txt").
 RESULTS = f"results/{config['name']}"
-LOGS = f"{RESULTS}/logs"
-BENCH = f"{RESULTS}/benchmarks"
-TIMINGS = f"{RESULTS}/timings"
-REPORT = os.path.join(workflow.basedir, "report")
+
+
+def results(path):
+    """`path` under results/<name>/."""
+    return f"{RESULTS}/{path}"
+
+
+def logs(path):
+    """A job's log: `path` under results/<name>/logs/."""
+    return results(f"logs/{path}")
+
+
+def bench(path):
+    """A job's Snakemake benchmark: `path` under results/<name>/benchmarks/."""
+    return results(f"benchmarks/{path}")
+
+
+def timings(path):
+    """The timing file of the product results(path) (ila.timing): the same
+    relative path under results/<name>/timings/, apart from the results so
+    that timings change no result."""
+    return results(f"timings/{path}")
+
+
+def report_caption(name):
+    """A report caption in the workflow's report/ folder."""
+    return os.path.join(workflow.basedir, "report", name)
 
 
 def threads_of(section):
     """A stage's configured threads (Snakemake lowers them to --cores)."""
     return int(config[section]["threads"])
-
-
-# Pool settings that need Python to check fail here, before any job.
-from ila.pool.checks import check_pool_config
-
-check_pool_config(config)
 
 
 def pool_inputs(wildcards):
@@ -25,7 +45,7 @@ def pool_inputs(wildcards):
     reads), or nothing for a hub dataset."""
     source = config["pool"]["source"]
     if source == "toy":
-        return [f"{RESULTS}/pool/raw/toy.jsonl"]
+        return [results("pool/raw/toy.jsonl")]
     if source == "jsonl":
         from ila.pool.files import PoolFileError, list_pool_files
 
@@ -45,7 +65,7 @@ def rehearsal_standins():
 def base_model_dir():
     """The base model's folder when a rule builds it (tiny; a rehearsal's stand-in)."""
     if config["model"]["base"] == "tiny":
-        return f"{RESULTS}/models/base"
+        return results("models/base")
     return config["model"]["base"] if config["rehearsal"]["enabled"] else []
 
 
@@ -57,11 +77,11 @@ def regression_subsets():
 
 
 def scaling_points():
-    """The scaling study's (pool fraction, budget, seed) grid points."""
+    """The scaling study's (pool fraction, budget, replicate) grid points."""
     from ila import scaling
 
     s = config["scaling"]
-    return scaling.grid(s["pool_fractions"], s["budgets"], s["fixed_budget"], s["seeds"], s["grid"])
+    return scaling.grid(s["pool_fractions"], s["budgets"], s["fixed_budget"], s["replicates"], s["grid"])
 
 
 def scaling_fixed_budget():
@@ -76,16 +96,8 @@ def scaling_keys():
 
 
 def selection_methods():
-    """The study's selection methods, checked against the registered ones."""
-    from ila.selection import METHODS
-
-    methods = list(config["selection"]["methods"])
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise ValueError(f"selection.methods: unknown method(s) {unknown}; known: {sorted(METHODS)}")
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"selection.methods lists a method twice: {methods}")
-    return methods
+    """The study's selection methods (the schema checks them against the registered ones)."""
+    return list(config["selection"]["methods"])
 
 
 def selection_method_pattern():
@@ -115,7 +127,7 @@ def deita_scores_for(method):
     only (scoring is its own job)."""
     if method != "deita":
         return []
-    return [f"{RESULTS}/selection/deita_scores.parquet", f"{RESULTS}/selection/deita_scores.json"]
+    return [results("selection/deita_scores.parquet"), results("selection/deita_scores.json")]
 
 
 def deita_scores_input(wildcards):
@@ -123,40 +135,29 @@ def deita_scores_input(wildcards):
 
 
 def scaling_notes():
-    """Caveats the scaling summary must carry."""
-    notes = []
-    if "deita" in config["selection"]["methods"] and config["selection"]["deita"]["scorer"] == "proxy":
-        d = config["selection"]["deita"]
-        notes.append(
-            "deita ran with the offline ProxyScorer, a stand-in that is NOT Deita: complexity = "
-            f"{d['complexity_feature']}, quality = {d['quality_feature']} (percentile ranks on Deita's 1-6 scale)."
-        )
-    if config["pool"]["source"] == "toy":
-        notes.append("the pool is the project's toy generator (a stand-in for a real instruction pool); "
-                     "test loss and the multiple-choice benchmark are on clean held-out toy problems.")
-    else:
-        notes.append("task accuracy and the multiple-choice benchmark are not measured on this pool (no checkable "
-                     "answers): null, not 0; the held-out benchmarks are judged by the loss of their reference answers.")
-    return notes
+    """Caveats the scaling summary must carry (ila.scaling.settings)."""
+    from ila.scaling.settings import summary_notes
+
+    return summary_notes(config)
 
 
 def scaling_metrics():
-    """The metrics the scaling summary reports, the primary one first."""
-    primary = config["scaling"]["metric"]
-    rest = ["test_loss", "mc_accuracy", "mc_answer_accuracy", "answer_loss", "benchmark_loss", "accuracy"]
-    return [primary] + [m for m in rest if m != primary]
+    """The metrics the scaling summary reports, scaling.metric first."""
+    from ila.scaling.settings import summary_metrics
+
+    return summary_metrics(config["scaling"]["metric"])
 
 
 def toy_eval_input():
     """The held-out toy problems for exact-match accuracy by greedy
     generation, a diagnostic (toy pools with scaling.eval_per_family > 0)."""
     toy = config["pool"]["source"] == "toy"
-    return [f"{RESULTS}/scaling/eval_set.jsonl"] if toy and config["scaling"]["eval_per_family"] > 0 else []
+    return [results("scaling/eval_set.jsonl")] if toy and config["scaling"]["eval_per_family"] > 0 else []
 
 
 def toy_truth_input():
     """The toy pool's ground truth per row (analysis only; no selector reads it)."""
-    return [f"{RESULTS}/pool/truth.parquet"] if config["pool"]["source"] == "toy" else []
+    return [results("pool/truth.parquet")] if config["pool"]["source"] == "toy" else []
 
 
 def toy_mc_input(stem="eval_mc"):
@@ -164,64 +165,58 @@ def toy_mc_input(stem="eval_mc"):
     whole responses (eval_mc) or final answer lines after the gold steps
     (eval_mc_answer)."""
     toy = config["pool"]["source"] == "toy"
-    return [f"{RESULTS}/scaling/{stem}.jsonl"] if toy and config["split"]["benchmark_per_family"] > 0 else []
+    return [results(f"scaling/{stem}.jsonl")] if toy and config["split"]["benchmark_per_family"] > 0 else []
 
 
 def scaling_eval_sets():
-    """Held-out sets whose response loss every scaling run reports: the test
-    set, and on real pools the held-out benchmarks (loss on their reference
-    answers, per benchmark). Toy benchmarks are scored as multiple choice."""
-    sets = ["test"] if config["split"]["test_size"] > 0 else []
-    if config["pool"]["source"] != "toy" and config["split"]["holdout_files"]:
-        sets.append("benchmark")
-    if not sets:
-        raise ValueError("scaling.enabled needs a held-out set to judge on: set split.test_size > 0 "
-                         "or split.holdout_files")
-    return sets
+    """Held-out sets every scaling run is judged on (ila.scaling.settings)."""
+    from ila.scaling.settings import eval_sets
+
+    return eval_sets(config)
 
 
 def scaling_outputs():
     out = [
-        f"{RESULTS}/tables/scaling.csv",
-        f"{RESULTS}/tables/scaling_timings.csv",
-        f"{RESULTS}/tables/scaling_composition.csv",
-        f"{RESULTS}/tables/scaling_composition.md",
-        f"{RESULTS}/tables/scaling_summary.json",
-        f"{RESULTS}/tables/scaling.md",
+        results("tables/scaling.csv"),
+        results("tables/scaling_timings.csv"),
+        results("tables/scaling_composition.csv"),
+        results("tables/scaling_composition.md"),
+        results("tables/scaling_summary.json"),
+        results("tables/scaling.md"),
     ]
     for name in ("scaling_budget", "scaling_pool", "scaling_selection"):
-        out += [f"{RESULTS}/figures/{name}.png", f"{RESULTS}/figures/{name}.pdf"]
+        out += [results(f"figures/{name}.png"), results(f"figures/{name}.pdf")]
     return out
 
 
 def final_outputs():
     out = [
-        f"{RESULTS}/pool/ledger.json",
-        f"{RESULTS}/pool/split.json",
-        f"{RESULTS}/pool/heldout.json",
-        f"{RESULTS}/tables/examples.parquet",
-        f"{RESULTS}/figures/landscape.png",
-        f"{RESULTS}/figures/landscape.pdf",
-        f"{RESULTS}/figures/depth_by_domain.png",
-        f"{RESULTS}/figures/depth_by_domain.pdf",
+        results("pool/ledger.json"),
+        results("pool/split.json"),
+        results("pool/heldout.json"),
+        results("tables/examples.parquet"),
+        results("figures/landscape.png"),
+        results("figures/landscape.pdf"),
+        results("figures/depth_by_domain.png"),
+        results("figures/depth_by_domain.pdf"),
     ]
     if config["regression"]["enabled"]:
         out += [
-            f"{RESULTS}/tables/regression.csv",
-            f"{RESULTS}/tables/regression_summary.json",
-            f"{RESULTS}/tables/regression.md",
-            f"{RESULTS}/figures/regression_observed_vs_predicted.png",
-            f"{RESULTS}/figures/regression_partial.png",
-            f"{RESULTS}/figures/regression_loss_vs_coverage.png",
+            results("tables/regression.csv"),
+            results("tables/regression_summary.json"),
+            results("tables/regression.md"),
+            results("figures/regression_observed_vs_predicted.png"),
+            results("figures/regression_partial.png"),
+            results("figures/regression_loss_vs_coverage.png"),
         ]
     if config["scaling"]["enabled"]:
         out += scaling_outputs()
         if ila_needs_model():
-            out += [f"{RESULTS}/tables/devloss_check.md", f"{RESULTS}/tables/devloss_check.json"]
+            out += [results("tables/devloss_check.md"), results("tables/devloss_check.json")]
             if not config["selection"]["ila"]["calibration"]:
-                out.append(f"{RESULTS}/tables/devloss_model.md")
+                out.append(results("tables/devloss_model.md"))
     if benchmarks_enabled():
-        out.append(f"{RESULTS}/tables/benchmarks.csv")
+        out.append(results("tables/benchmarks.csv"))
     return out
 
 
@@ -256,14 +251,6 @@ def finetune_recipe():
     return recipe(config["finetune"], config["model"]["max_length"])
 
 
-def timing_of(product):
-    """The timing file of a product under results/<name>/ (ila.timing): the
-    same relative path under results/<name>/timings/."""
-    if not product.startswith(f"{RESULTS}/"):
-        raise ValueError(f"{product} is not under {RESULTS}/")
-    return f"{TIMINGS}/{product[len(RESULTS) + 1:]}"
-
-
 def finetune_groups(runs):
     """{group: [run names]} of a study's (family, run name) pairs, at most
     finetune.runs_per_job runs a job (ila.finetune.runs.group_runs)."""
@@ -284,12 +271,12 @@ def regression_runs(subsets):
     return [
         {
             "name": s,
-            "ids": f"{RESULTS}/regression/subsets/{s}.txt",
+            "ids": results(f"regression/subsets/{s}.txt"),
             "seed": derived_seed(config["seed"], "regression", s),
-            "metrics": f"{RESULTS}/regression/runs/{s}.json",
-            "timing": timing_of(f"{RESULTS}/regression/runs/{s}.json"),
-            "staging": f"{RESULTS}/checkpoints/regression/{s}",
-            "model_dir": f"{RESULTS}/regression/models/{s}" if keep else None,
+            "metrics": results(f"regression/runs/{s}.json"),
+            "timing": timings(f"regression/runs/{s}.json"),
+            "staging": results(f"checkpoints/regression/{s}"),
+            "model_dir": results(f"regression/models/{s}") if keep else None,
             "fields": {"subset": s},
         }
         for s in subsets
@@ -318,11 +305,11 @@ def calibration_runs(names):
     return [
         {
             "name": n,
-            "ids": f"{RESULTS}/calibration/selections/{n}.txt",
+            "ids": results(f"calibration/selections/{n}.txt"),
             "seed": derived_seed(config["seed"], "calibration", n),
-            "metrics": f"{RESULTS}/calibration/runs/{n}.json",
-            "timing": timing_of(f"{RESULTS}/calibration/runs/{n}.json"),
-            "staging": f"{RESULTS}/checkpoints/calibration/{n}",
+            "metrics": results(f"calibration/runs/{n}.json"),
+            "timing": timings(f"calibration/runs/{n}.json"),
+            "staging": results(f"checkpoints/calibration/{n}"),
             "fields": {"calibration": n},
         }
         for n in names
@@ -333,8 +320,8 @@ def devloss_regression_inputs():
     """The regression study's runs, when the dev-loss model also fits them."""
     if "regression" not in config["selection"]["ila"]["model_data"] or not config["regression"]["enabled"]:
         return []
-    return [f"{RESULTS}/regression/members.parquet", f"{RESULTS}/tables/regression.csv",
-            f"{RESULTS}/tables/examples.parquet"]
+    return [results("regression/members.parquet"), results("tables/regression.csv"),
+            results("tables/examples.parquet")]
 
 
 def ila_needs_model():
@@ -348,7 +335,7 @@ def ila_needs_model():
 def ila_model_path():
     """The dev-loss model: selection.ila.calibration (reused from an earlier
     run of the same base model), else the one this run fits."""
-    return config["selection"]["ila"]["calibration"] or f"{RESULTS}/calibration/model.json"
+    return config["selection"]["ila"]["calibration"] or results("calibration/model.json")
 
 
 def ila_model_for(method):
@@ -376,14 +363,14 @@ def scaling_runs(names):
         seed = scaling.run_seed(config["seed"], method, scaling.parse_key(key))
         out.append({
             "name": name,
-            "ids": f"{RESULTS}/selection/{method}/{key}.txt",
+            "ids": results(f"selection/{method}/{key}.txt"),
             "seed": seed,
-            "metrics": f"{RESULTS}/scaling/runs/{method}/{key}.json",
-            "timing": timing_of(f"{RESULTS}/scaling/runs/{method}/{key}.json"),
-            "staging": f"{RESULTS}/checkpoints/scaling/{method}/{key}",
-            "model_dir": f"{RESULTS}/scaling/models/{method}/{key}" if keep else None,
-            "generations": f"{RESULTS}/scaling/runs/{method}/{key}.generations.jsonl" if toy_eval_input() else None,
-            "mc_scores": {name: f"{RESULTS}/scaling/runs/{method}/{key}.{name}.jsonl"
+            "metrics": results(f"scaling/runs/{method}/{key}.json"),
+            "timing": timings(f"scaling/runs/{method}/{key}.json"),
+            "staging": results(f"checkpoints/scaling/{method}/{key}"),
+            "model_dir": results(f"scaling/models/{method}/{key}") if keep else None,
+            "generations": results(f"scaling/runs/{method}/{key}.generations.jsonl") if toy_eval_input() else None,
+            "mc_scores": {name: results(f"scaling/runs/{method}/{key}.{name}.jsonl")
                           for name in config["scaling"]["benchmarks"]} if toy_mc_input() else {},
             "fields": {"method": method, "key": key, "run_seed": seed, "accuracy": None},
         })

@@ -9,10 +9,10 @@
 
 rule toy_pool:
     output:
-        pool=f"{RESULTS}/pool/raw/toy.jsonl",
-        truth=f"{RESULTS}/pool/truth.parquet",
-        mc=f"{RESULTS}/pool/raw/toy_mc.jsonl",
-        ledger=f"{RESULTS}/pool/raw/toy.json",
+        pool=results("pool/raw/toy.jsonl"),
+        truth=results("pool/truth.parquet"),
+        mc=results("pool/raw/toy_mc.jsonl"),
+        ledger=results("pool/raw/toy.json"),
     params:
         toy=config["pool"]["toy"],
         dev_size=config["split"]["dev_size"],
@@ -20,7 +20,7 @@ rule toy_pool:
         benchmark_per_family=config["split"]["benchmark_per_family"],
         seed=config["seed"],
     log:
-        f"{LOGS}/toy_pool.log",
+        logs("toy_pool.log"),
     conda:
         "../envs/data.yaml"
     script:
@@ -31,10 +31,10 @@ rule ingest:
     input:
         pool_inputs,
     output:
-        pool=f"{RESULTS}/pool/pool.parquet",
-        heldout=f"{RESULTS}/pool/heldout.parquet",
-        rejects=f"{RESULTS}/pool/rejects.jsonl",
-        ledger=f"{RESULTS}/pool/ledger.json",
+        pool=results("pool/pool.parquet"),
+        heldout=results("pool/heldout.parquet"),
+        rejects=results("pool/rejects.jsonl"),
+        ledger=results("pool/ledger.json"),
     params:
         toy=config["pool"]["source"] == "toy",
         holdout_files=config["split"]["holdout_files"],
@@ -47,7 +47,7 @@ rule ingest:
         max_chars=config["pool"]["max_chars"],
         hf=config["pool"]["hf"],
     log:
-        f"{LOGS}/ingest.log",
+        logs("ingest.log"),
     conda:
         "../envs/data.yaml"
     script:
@@ -58,16 +58,16 @@ rule split_dev:
     input:
         pool=rules.ingest.output.pool,
     output:
-        candidates=f"{RESULTS}/pool/candidate_ids.txt",
-        dev=f"{RESULTS}/pool/dev_ids.txt",
-        summary=f"{RESULTS}/pool/split.json",
+        candidates=results("pool/candidate_ids.txt"),
+        dev=results("pool/dev_ids.txt"),
+        summary=results("pool/split.json"),
     params:
         toy=config["pool"]["source"] == "toy",
         dev_size=config["split"]["dev_size"],
         max_per_domain=config["split"]["max_per_domain"],
         seed=config["seed"],
     log:
-        f"{LOGS}/split_dev.log",
+        logs("split_dev.log"),
     conda:
         "../envs/data.yaml"
     script:
@@ -83,11 +83,11 @@ rule heldout_ids:
         candidates=rules.split_dev.output.candidates,
         dev=rules.split_dev.output.dev,
     output:
-        test=f"{RESULTS}/pool/test_ids.txt",
-        benchmark=f"{RESULTS}/pool/benchmark_ids.txt",
-        summary=f"{RESULTS}/pool/heldout.json",
+        test=results("pool/test_ids.txt"),
+        benchmark=results("pool/benchmark_ids.txt"),
+        summary=results("pool/heldout.json"),
     log:
-        f"{LOGS}/heldout_ids.log",
+        logs("heldout_ids.log"),
     conda:
         "../envs/data.yaml"
     script:

@@ -11,14 +11,14 @@ rule score_plan:
         candidates=rules.split_dev.output.candidates,
         i0=rules.warmup_set.output[0],
     output:
-        f"{RESULTS}/depth/plan.parquet",
+        results("depth/plan.parquet"),
     params:
         shards=config["depth"]["shards"],
         batch_size=config["depth"]["batch_size"],
         max_length=config["model"]["max_length"],
         prompt=config["model"]["prompt"],
     log:
-        f"{LOGS}/score_plan.log",
+        logs("score_plan.log"),
     conda:
         "../envs/train.yaml"
     script:
@@ -33,7 +33,7 @@ rule score_shard:
         warmup=rules.warmup.output.model,
         pool=rules.ingest.output.pool,
     output:
-        f"{RESULTS}/depth/shards/{{scatteritem}}.parquet",
+        results("depth/shards/{scatteritem}.parquet"),
     params:
         batch_size=config["depth"]["batch_size"],
         max_length=config["model"]["max_length"],
@@ -46,9 +46,9 @@ rule score_shard:
         runtime=runtime("score"),
         gpu=gpus("score"),
     log:
-        f"{LOGS}/score_shard/{{scatteritem}}.log",
+        logs("score_shard/{scatteritem}.log"),
     benchmark:
-        f"{BENCH}/score_shard/{{scatteritem}}.tsv"
+        bench("score_shard/{scatteritem}.tsv")
     conda:
         "../envs/train.yaml"
     script:
@@ -58,11 +58,11 @@ rule score_shard:
 rule score_gather:
     input:
         plan=rules.score_plan.output[0],
-        shards=gather.score(f"{RESULTS}/depth/shards/{{scatteritem}}.parquet"),
+        shards=gather.score(results("depth/shards/{scatteritem}.parquet")),
     output:
-        f"{RESULTS}/depth/scores.parquet",
+        results("depth/scores.parquet"),
     log:
-        f"{LOGS}/score_gather.log",
+        logs("score_gather.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -75,14 +75,14 @@ rule depth_table:
         cells=rules.cells.output.cells,
         pool=rules.ingest.output.pool,
     output:
-        table=f"{RESULTS}/tables/examples.parquet",
-        ledger=f"{RESULTS}/depth/ledger.json",
+        table=results("tables/examples.parquet"),
+        ledger=results("depth/ledger.json"),
     params:
         domain_from=config["depth"]["domain_from"],
         labels=config["depth"]["labels"],
         rid_within=config["depth"]["rid_within"],
     log:
-        f"{LOGS}/depth_table.log",
+        logs("depth_table.log"),
     conda:
         "../envs/analysis.yaml"
     script:

@@ -6,7 +6,7 @@ rule embed_shard:
     input:
         pool=rules.ingest.output.pool,
     output:
-        f"{RESULTS}/embed/shards/{{scatteritem}}.npz",
+        results("embed/shards/{scatteritem}.npz"),
     params:
         model=config["embed"]["model"],
         batch_size=config["embed"]["batch_size"],
@@ -18,9 +18,9 @@ rule embed_shard:
         runtime=runtime("embed"),
         gpu=gpus("embed"),
     log:
-        f"{LOGS}/embed_shard/{{scatteritem}}.log",
+        logs("embed_shard/{scatteritem}.log"),
     benchmark:
-        f"{BENCH}/embed_shard/{{scatteritem}}.tsv"
+        bench("embed_shard/{scatteritem}.tsv")
     conda:
         "../envs/embed.yaml"
     script:
@@ -30,14 +30,14 @@ rule embed_shard:
 rule embed_gather:
     input:
         pool=rules.ingest.output.pool,
-        shards=gather.embed(f"{RESULTS}/embed/shards/{{scatteritem}}.npz"),
+        shards=gather.embed(results("embed/shards/{scatteritem}.npz")),
     output:
-        embeddings=f"{RESULTS}/embed/embeddings.npy",
-        meta=f"{RESULTS}/embed/embeddings.json",
+        embeddings=results("embed/embeddings.npy"),
+        meta=results("embed/embeddings.json"),
     params:
         model=config["embed"]["model"],
     log:
-        f"{LOGS}/embed_gather.log",
+        logs("embed_gather.log"),
     conda:
         "../envs/embed.yaml"
     script:

@@ -4,9 +4,9 @@
 
 rule benchmark_run:
     input:
-        model=f"{RESULTS}/scaling/models/{{method}}/{{key}}",
+        model=results("scaling/models/{method}/{key}"),
     output:
-        f"{RESULTS}/scaling/benchmarks/{{method}}/{{key}}.json",
+        results("scaling/benchmarks/{method}/{key}.json"),
     params:
         tasks=config["benchmarks"]["tasks"],
         include_path=config["benchmarks"]["include_path"],
@@ -25,9 +25,9 @@ rule benchmark_run:
         runtime=runtime("train"),
         gpu=gpus("evaluate"),
     log:
-        f"{LOGS}/benchmark_run/{{method}}/{{key}}.log",
+        logs("benchmark_run/{method}/{key}.log"),
     benchmark:
-        f"{BENCH}/benchmark_run/{{method}}/{{key}}.tsv"
+        bench("benchmark_run/{method}/{key}.tsv")
     conda:
         "../envs/evaluate.yaml"
     script:
@@ -36,16 +36,16 @@ rule benchmark_run:
 
 rule benchmark_table:
     input:
-        expand(f"{RESULTS}/scaling/benchmarks/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()),
+        expand(results("scaling/benchmarks/{method}/{key}.json"), method=selection_methods(), key=scaling_keys()),
     output:
         report(
-            f"{RESULTS}/tables/benchmarks.csv",
-            caption=f"{REPORT}/benchmarks.rst",
+            results("tables/benchmarks.csv"),
+            caption=report_caption("benchmarks.rst"),
             category="Scaling study",
             labels={"table": "benchmarks"},
         ),
     log:
-        f"{LOGS}/benchmark_table.log",
+        logs("benchmark_table.log"),
     conda:
         "../envs/analysis.yaml"
     script:

@@ -9,16 +9,16 @@ rule figure_landscape:
         i0=rules.warmup_set.output[0],
     output:
         png=report(
-            f"{RESULTS}/figures/landscape.png",
-            caption=f"{REPORT}/landscape.rst",
+            results("figures/landscape.png"),
+            caption=report_caption("landscape.rst"),
             category="Landscape",
             labels={"figure": "landscape map"},
         ),
-        pdf=f"{RESULTS}/figures/landscape.pdf",
+        pdf=results("figures/landscape.pdf"),
     params:
         dpi=config["figures"]["dpi"],
     log:
-        f"{LOGS}/figure_landscape.log",
+        logs("figure_landscape.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -30,16 +30,16 @@ rule figure_depth_by_domain:
         examples=rules.depth_table.output.table,
     output:
         png=report(
-            f"{RESULTS}/figures/depth_by_domain.png",
-            caption=f"{REPORT}/depth_by_domain.rst",
+            results("figures/depth_by_domain.png"),
+            caption=report_caption("depth_by_domain.rst"),
             category="Landscape",
             labels={"figure": "depth by domain"},
         ),
-        pdf=f"{RESULTS}/figures/depth_by_domain.pdf",
+        pdf=results("figures/depth_by_domain.pdf"),
     params:
         dpi=config["figures"]["dpi"],
     log:
-        f"{LOGS}/figure_depth_by_domain.log",
+        logs("figure_depth_by_domain.log"),
     conda:
         "../envs/analysis.yaml"
     script:

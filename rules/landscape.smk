@@ -7,7 +7,7 @@ rule project:
         pool=rules.ingest.output.pool,
         candidates=rules.split_dev.output.candidates,
     output:
-        f"{RESULTS}/landscape/map.parquet",
+        results("landscape/map.parquet"),
     params:
         method=config["projection"]["method"],
         pca_dims=config["projection"]["pca_dims"],
@@ -20,9 +20,9 @@ rule project:
         mem_mb=mem_mb("landscape"),
         runtime=runtime("landscape"),
     log:
-        f"{LOGS}/project.log",
+        logs("project.log"),
     benchmark:
-        f"{BENCH}/project.tsv"
+        bench("project.tsv")
     conda:
         "../envs/analysis.yaml"
     script:
@@ -35,8 +35,8 @@ rule cells:
         embeddings=rules.embed_gather.output.embeddings,
         pool=rules.ingest.output.pool,
     output:
-        cells=f"{RESULTS}/landscape/cells.parquet",
-        info=f"{RESULTS}/landscape/cells.json",
+        cells=results("landscape/cells.parquet"),
+        info=results("landscape/cells.json"),
     params:
         method=config["cells"]["method"],
         grid_size=config["cells"]["grid_size"],
@@ -44,7 +44,7 @@ rule cells:
         backend=config["cells"]["kmeans_backend"],
         seed=config["seed"],
     log:
-        f"{LOGS}/cells.log",
+        logs("cells.log"),
     conda:
         "../envs/analysis.yaml"
     script:

@@ -10,11 +10,11 @@ BASE_MODEL_PRIORITY = 10
 rule corpus:
     priority: BASE_MODEL_PRIORITY
     output:
-        f"{RESULTS}/models/corpus.jsonl",
+        results("models/corpus.jsonl"),
     params:
         max_chars=config["model"]["tiny"]["corpus_chars"],
     log:
-        f"{LOGS}/corpus.log",
+        logs("corpus.log"),
     conda:
         "../envs/train.yaml"
     script:
@@ -26,11 +26,11 @@ rule tokenizer:
     input:
         corpus=rules.corpus.output[0],
     output:
-        directory(f"{RESULTS}/models/tokenizer"),
+        directory(results("models/tokenizer")),
     params:
         vocab_size=config["model"]["tiny"]["vocab_size"],
     log:
-        f"{LOGS}/tokenizer.log",
+        logs("tokenizer.log"),
     conda:
         "../envs/train.yaml"
     script:
@@ -43,9 +43,9 @@ rule pretrain:
         corpus=rules.corpus.output[0],
         tokenizer=rules.tokenizer.output[0],
     output:
-        model=directory(f"{RESULTS}/models/base"),
-        metrics=f"{RESULTS}/models/pretrain.json",
-        timing=timing_of(f"{RESULTS}/models/pretrain.json"),
+        model=directory(results("models/base")),
+        metrics=results("models/pretrain.json"),
+        timing=timings("models/pretrain.json"),
     params:
         shape={k: config["model"]["tiny"][k] for k in ("hidden", "layers", "heads", "ffn")},
         max_position=config["model"]["max_length"],
@@ -58,9 +58,9 @@ rule pretrain:
         runtime=runtime("train"),
         gpu=gpus("train"),
     log:
-        f"{LOGS}/pretrain.log",
+        logs("pretrain.log"),
     benchmark:
-        f"{BENCH}/pretrain.tsv"
+        bench("pretrain.tsv")
     conda:
         "../envs/train.yaml"
     script:
@@ -71,11 +71,11 @@ rule base_model:
     input:
         base_model_dir(),
     output:
-        f"{RESULTS}/models/base.json",
+        results("models/base.json"),
     params:
         base=config["model"]["base"],
     log:
-        f"{LOGS}/base_model.log",
+        logs("base_model.log"),
     conda:
         "../envs/train.yaml"
     script:
@@ -86,12 +86,12 @@ rule warmup_set:
     input:
         candidates=rules.split_dev.output.candidates,
     output:
-        f"{RESULTS}/depth/i0_ids.txt",
+        results("depth/i0_ids.txt"),
     params:
         size=config["warmup"]["size"],
         seed=config["seed"],
     log:
-        f"{LOGS}/warmup_set.log",
+        logs("warmup_set.log"),
     conda:
         "../envs/data.yaml"
     script:
@@ -105,9 +105,9 @@ rule warmup:
         base_files=base_model_dir(),
         pool=rules.ingest.output.pool,
     output:
-        model=directory(f"{RESULTS}/models/warmup"),
-        metrics=f"{RESULTS}/models/warmup.json",
-        timing=timing_of(f"{RESULTS}/models/warmup.json"),
+        model=directory(results("models/warmup")),
+        metrics=results("models/warmup.json"),
+        timing=timings("models/warmup.json"),
     params:
         kind="warmup",
         recipe=finetune_recipe(),
@@ -115,12 +115,12 @@ rule warmup:
         runs=[
             {
                 "name": "warmup",
-                "ids": f"{RESULTS}/depth/i0_ids.txt",
+                "ids": results("depth/i0_ids.txt"),
                 "seed": config["seed"],
-                "metrics": f"{RESULTS}/models/warmup.json",
-                "timing": timing_of(f"{RESULTS}/models/warmup.json"),
-                "staging": f"{RESULTS}/checkpoints/warmup",
-                "model_dir": f"{RESULTS}/models/warmup",
+                "metrics": results("models/warmup.json"),
+                "timing": timings("models/warmup.json"),
+                "staging": results("checkpoints/warmup"),
+                "model_dir": results("models/warmup"),
             }
         ],
         device=config["device"],
@@ -130,9 +130,9 @@ rule warmup:
         runtime=runtime("train"),
         gpu=gpus("train"),
     log:
-        f"{LOGS}/warmup.log",
+        logs("warmup.log"),
     benchmark:
-        f"{BENCH}/warmup.tsv"
+        bench("warmup.tsv")
     conda:
         "../envs/train.yaml"
     script:

@@ -8,31 +8,31 @@ rule provenance_tables:
         products=report_products(),
     output:
         products=report(
-            f"{RESULTS}/provenance/products.csv",
-            caption=f"{REPORT}/provenance_products.rst",
+            results("provenance/products.csv"),
+            caption=report_caption("provenance_products.rst"),
             category="Provenance",
             labels={"table": "figures and tables"},
         ),
         steps=report(
-            f"{RESULTS}/provenance/steps.csv",
-            caption=f"{REPORT}/provenance_steps.rst",
+            results("provenance/steps.csv"),
+            caption=report_caption("provenance_steps.rst"),
             category="Provenance",
             labels={"table": "steps"},
         ),
         software=report(
-            f"{RESULTS}/provenance/software.csv",
-            caption=f"{REPORT}/provenance_software.rst",
+            results("provenance/software.csv"),
+            caption=report_caption("provenance_software.rst"),
             category="Provenance",
             labels={"table": "software"},
         ),
         config=report(
-            f"{RESULTS}/provenance/config.csv",
-            caption=f"{REPORT}/provenance_config.rst",
+            results("provenance/config.csv"),
+            caption=report_caption("provenance_config.rst"),
             category="Provenance",
             labels={"table": "config"},
         ),
     log:
-        f"{LOGS}/provenance_tables.log",
+        logs("provenance_tables.log"),
     conda:
         "../envs/analysis.yaml"
     script:

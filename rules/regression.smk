@@ -7,9 +7,9 @@ rule regression_design:
         examples=rules.depth_table.output.table,
         cells=rules.cells.output.info,
     output:
-        members=f"{RESULTS}/regression/members.parquet",
-        subsets=f"{RESULTS}/regression/subsets.parquet",
-        ids=expand(f"{RESULTS}/regression/subsets/{{subset}}.txt", subset=regression_subsets()),
+        members=results("regression/members.parquet"),
+        subsets=results("regression/subsets.parquet"),
+        ids=expand(results("regression/subsets/{subset}.txt"), subset=regression_subsets()),
     params:
         design=config["regression"]["design"],
         size=config["regression"]["size"],
@@ -20,7 +20,7 @@ rule regression_design:
         n_random=config["regression"]["n_random"],
         seed=config["seed"],
     log:
-        f"{LOGS}/regression_design.log",
+        logs("regression_design.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -35,14 +35,14 @@ for _group, _subsets in regression_groups().items():
         name:
             f"regression_finetune_{_group}"
         input:
-            ids=[f"{RESULTS}/regression/subsets/{s}.txt" for s in _subsets],
+            ids=[results(f"regression/subsets/{s}.txt") for s in _subsets],
             base=rules.base_model.output[0],
             base_files=base_model_dir(),
             pool=rules.ingest.output.pool,
             dev=rules.split_dev.output.dev,
         output:
-            runs=[f"{RESULTS}/regression/runs/{s}.json" for s in _subsets],
-            timings=[timing_of(f"{RESULTS}/regression/runs/{s}.json") for s in _subsets],
+            runs=[results(f"regression/runs/{s}.json") for s in _subsets],
+            timings=[timings(f"regression/runs/{s}.json") for s in _subsets],
         params:
             kind="study",
             eval_sets=["dev"],
@@ -58,9 +58,9 @@ for _group, _subsets in regression_groups().items():
             runtime=runtime("train"),
             gpu=gpus("train"),
         log:
-            f"{LOGS}/regression_finetune/{_group}.log",
+            logs(f"regression_finetune/{_group}.log"),
         benchmark:
-            f"{BENCH}/regression_finetune/{_group}.tsv"
+            bench(f"regression_finetune/{_group}.tsv")
         conda:
             "../envs/train.yaml"
         script:
@@ -70,11 +70,11 @@ for _group, _subsets in regression_groups().items():
 rule regression_table:
     input:
         subsets=rules.regression_design.output.subsets,
-        runs=expand(f"{RESULTS}/regression/runs/{{subset}}.json", subset=regression_subsets()),
+        runs=expand(results("regression/runs/{subset}.json"), subset=regression_subsets()),
     output:
-        f"{RESULTS}/tables/regression.csv",
+        results("tables/regression.csv"),
     log:
-        f"{LOGS}/regression_table.log",
+        logs("regression_table.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -86,18 +86,18 @@ rule regression_ols:
         table=rules.regression_table.output[0],
     output:
         summary=report(
-            f"{RESULTS}/tables/regression_summary.json",
-            caption=f"{REPORT}/regression_summary.rst",
+            results("tables/regression_summary.json"),
+            caption=report_caption("regression_summary.rst"),
             category="Regression study",
             labels={"table": "OLS summary"},
         ),
-        markdown=f"{RESULTS}/tables/regression.md",
+        markdown=results("tables/regression.md"),
     params:
         response=config["regression"]["response"],
         regressors=config["regression"]["regressors"],
         transforms=config["regression"]["transforms"],
     log:
-        f"{LOGS}/regression_ols.log",
+        logs("regression_ols.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -110,31 +110,31 @@ rule regression_figures:
         summary=rules.regression_ols.output.summary,
     output:
         observed=report(
-            f"{RESULTS}/figures/regression_observed_vs_predicted.png",
-            caption=f"{REPORT}/regression_observed_vs_predicted.rst",
+            results("figures/regression_observed_vs_predicted.png"),
+            caption=report_caption("regression_observed_vs_predicted.rst"),
             category="Regression study",
             labels={"figure": "observed vs predicted"},
         ),
-        observed_pdf=f"{RESULTS}/figures/regression_observed_vs_predicted.pdf",
+        observed_pdf=results("figures/regression_observed_vs_predicted.pdf"),
         partial=report(
-            f"{RESULTS}/figures/regression_partial.png",
-            caption=f"{REPORT}/regression_partial.rst",
+            results("figures/regression_partial.png"),
+            caption=report_caption("regression_partial.rst"),
             category="Regression study",
             labels={"figure": "partial regression"},
         ),
-        partial_pdf=f"{RESULTS}/figures/regression_partial.pdf",
+        partial_pdf=results("figures/regression_partial.pdf"),
         coverage=report(
-            f"{RESULTS}/figures/regression_loss_vs_coverage.png",
-            caption=f"{REPORT}/regression_loss_vs_coverage.rst",
+            results("figures/regression_loss_vs_coverage.png"),
+            caption=report_caption("regression_loss_vs_coverage.rst"),
             category="Regression study",
             labels={"figure": "dev loss vs coverage"},
         ),
-        coverage_pdf=f"{RESULTS}/figures/regression_loss_vs_coverage.pdf",
+        coverage_pdf=results("figures/regression_loss_vs_coverage.pdf"),
     params:
         response=config["regression"]["response"],
         regressors=config["regression"]["regressors"],
     log:
-        f"{LOGS}/regression_figures.log",
+        logs("regression_figures.log"),
     conda:
         "../envs/analysis.yaml"
     script:

@@ -13,8 +13,8 @@ if config["rehearsal"]["enabled"]:
             quality=directory(config["selection"]["deita"]["quality_model"]),
             embedder=directory(config["embed"]["model"]),
             tasks=directory(config["benchmarks"]["include_path"]),
-            tokenizer=directory(f"{RESULTS}/standins/tokenizer"),
-            info=f"{RESULTS}/standins/standins.json",
+            tokenizer=directory(results("standins/tokenizer")),
+            info=results("standins/standins.json"),
         params:
             settings=config["rehearsal"],
             tasks=config["benchmarks"]["tasks"],
@@ -28,7 +28,7 @@ if config["rehearsal"]["enabled"]:
         resources:
             gpu=gpus("score"),
         log:
-            f"{LOGS}/rehearsal_standins.log",
+            logs("rehearsal_standins.log"),
         conda:
             "../envs/train.yaml"
         script:

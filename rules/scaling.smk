@@ -7,15 +7,15 @@ rule toy_eval_set:
         heldout=rules.ingest.output.heldout,
         mc=rules.toy_pool.output.mc,
     output:
-        problems=f"{RESULTS}/scaling/eval_set.jsonl",
-        mc=f"{RESULTS}/scaling/eval_mc.jsonl",
-        mc_answer=f"{RESULTS}/scaling/eval_mc_answer.jsonl",
-        ledger=f"{RESULTS}/scaling/eval_set.json",
+        problems=results("scaling/eval_set.jsonl"),
+        mc=results("scaling/eval_mc.jsonl"),
+        mc_answer=results("scaling/eval_mc_answer.jsonl"),
+        ledger=results("scaling/eval_set.json"),
     params:
         per_family=config["scaling"]["eval_per_family"],
         prompt=config["model"]["prompt"],
     log:
-        f"{LOGS}/toy_eval_set.log",
+        logs("toy_eval_set.log"),
     conda:
         "../envs/data.yaml"
     script:
@@ -66,9 +66,9 @@ for _group, _names in scaling_groups().items():
             runtime=runtime("train"),
             gpu=gpus("train"),
         log:
-            f"{LOGS}/scaling_finetune/{_group}.log",
+            logs(f"scaling_finetune/{_group}.log"),
         benchmark:
-            f"{BENCH}/scaling_finetune/{_group}.tsv"
+            bench(f"scaling_finetune/{_group}.tsv")
         conda:
             "../envs/train.yaml"
         script:
@@ -78,22 +78,22 @@ for _group, _names in scaling_groups().items():
 rule scaling_table:
     input:
         selections=expand(
-            f"{RESULTS}/selection/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+            results("selection/{method}/{key}.json"), method=selection_methods(), key=scaling_keys()
         ),
         runs=expand(
-            f"{RESULTS}/scaling/runs/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+            results("scaling/runs/{method}/{key}.json"), method=selection_methods(), key=scaling_keys()
         ),
         selection_timings=expand(
-            f"{TIMINGS}/selection/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+            timings("selection/{method}/{key}.json"), method=selection_methods(), key=scaling_keys()
         ),
         run_timings=expand(
-            f"{TIMINGS}/scaling/runs/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+            timings("scaling/runs/{method}/{key}.json"), method=selection_methods(), key=scaling_keys()
         ),
     output:
-        table=f"{RESULTS}/tables/scaling.csv",
-        timings=f"{RESULTS}/tables/scaling_timings.csv",
+        table=results("tables/scaling.csv"),
+        timings=results("tables/scaling_timings.csv"),
     log:
-        f"{LOGS}/scaling_table.log",
+        logs("scaling_table.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -103,22 +103,22 @@ rule scaling_table:
 rule scaling_composition:
     input:
         selections=expand(
-            f"{RESULTS}/selection/{{method}}/{{key}}.txt", method=selection_methods(), key=scaling_keys()
+            results("selection/{method}/{key}.txt"), method=selection_methods(), key=scaling_keys()
         ),
-        candidates=f"{RESULTS}/selection/candidates.parquet",
+        candidates=results("selection/candidates.parquet"),
         truth=toy_truth_input(),
     output:
         table=report(
-            f"{RESULTS}/tables/scaling_composition.csv",
-            caption=f"{REPORT}/scaling_composition.rst",
+            results("tables/scaling_composition.csv"),
+            caption=report_caption("scaling_composition.rst"),
             category="Scaling study",
             labels={"table": "what each selection picked"},
         ),
-        markdown=f"{RESULTS}/tables/scaling_composition.md",
+        markdown=results("tables/scaling_composition.md"),
     params:
         fixed_budget=scaling_fixed_budget(),
     log:
-        f"{LOGS}/scaling_composition.log",
+        logs("scaling_composition.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -130,21 +130,21 @@ rule devloss_check:
         model=ila_model_path(),
         table=rules.scaling_table.output.table,
         records=expand(
-            f"{RESULTS}/selection/{{method}}/{{key}}.json", method=selection_methods(), key=scaling_keys()
+            results("selection/{method}/{key}.json"), method=selection_methods(), key=scaling_keys()
         ),
-        ids=expand(f"{RESULTS}/selection/{{method}}/{{key}}.txt", method=selection_methods(), key=scaling_keys()),
-        candidates=f"{RESULTS}/selection/candidates.parquet",
+        ids=expand(results("selection/{method}/{key}.txt"), method=selection_methods(), key=scaling_keys()),
+        candidates=results("selection/candidates.parquet"),
     output:
-        table=f"{RESULTS}/tables/devloss_check.csv",
-        summary=f"{RESULTS}/tables/devloss_check.json",
+        table=results("tables/devloss_check.csv"),
+        summary=results("tables/devloss_check.json"),
         markdown=report(
-            f"{RESULTS}/tables/devloss_check.md",
-            caption=f"{REPORT}/devloss_check.rst",
+            results("tables/devloss_check.md"),
+            caption=report_caption("devloss_check.rst"),
             category="Scaling study",
             labels={"table": "dev-loss model out of sample"},
         ),
     log:
-        f"{LOGS}/devloss_check.log",
+        logs("devloss_check.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -156,12 +156,12 @@ rule scaling_summary:
         table=rules.scaling_table.output.table,
     output:
         summary=report(
-            f"{RESULTS}/tables/scaling_summary.json",
-            caption=f"{REPORT}/scaling_summary.rst",
+            results("tables/scaling_summary.json"),
+            caption=report_caption("scaling_summary.rst"),
             category="Scaling study",
             labels={"table": "summary"},
         ),
-        markdown=f"{RESULTS}/tables/scaling.md",
+        markdown=results("tables/scaling.md"),
     params:
         metrics=scaling_metrics(),
         baseline=config["scaling"]["baseline"],
@@ -169,7 +169,7 @@ rule scaling_summary:
         notes=scaling_notes(),
         predictions=config["scaling"]["predictions"],
     log:
-        f"{LOGS}/scaling_summary.log",
+        logs("scaling_summary.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -181,33 +181,33 @@ rule scaling_figures:
         table=rules.scaling_table.output.table,
     output:
         budget=report(
-            f"{RESULTS}/figures/scaling_budget.png",
-            caption=f"{REPORT}/scaling_budget.rst",
+            results("figures/scaling_budget.png"),
+            caption=report_caption("scaling_budget.rst"),
             category="Scaling study",
             labels={"figure": "score vs budget"},
         ),
-        budget_pdf=f"{RESULTS}/figures/scaling_budget.pdf",
+        budget_pdf=results("figures/scaling_budget.pdf"),
         pool=report(
-            f"{RESULTS}/figures/scaling_pool.png",
-            caption=f"{REPORT}/scaling_pool.rst",
+            results("figures/scaling_pool.png"),
+            caption=report_caption("scaling_pool.rst"),
             category="Scaling study",
             labels={"figure": "score vs pool size"},
         ),
-        pool_pdf=f"{RESULTS}/figures/scaling_pool.pdf",
+        pool_pdf=results("figures/scaling_pool.pdf"),
         selection=report(
-            f"{RESULTS}/figures/scaling_selection.png",
-            caption=f"{REPORT}/scaling_selection.rst",
+            results("figures/scaling_selection.png"),
+            caption=report_caption("scaling_selection.rst"),
             category="Scaling study",
             labels={"figure": "coverage and depth of selections"},
         ),
-        selection_pdf=f"{RESULTS}/figures/scaling_selection.pdf",
+        selection_pdf=results("figures/scaling_selection.pdf"),
     params:
         metric=config["scaling"]["metric"],
         reference=config["scaling"]["reference"],
         fixed_budget=scaling_fixed_budget(),
         dpi=config["figures"]["dpi"],
     log:
-        f"{LOGS}/scaling_figures.log",
+        logs("scaling_figures.log"),
     conda:
         "../envs/analysis.yaml"
     script:

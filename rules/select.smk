@@ -12,17 +12,17 @@ rule select_candidates:
         dev=rules.split_dev.output.dev,
         i0=rules.warmup_set.output[0],
     output:
-        table=f"{RESULTS}/selection/candidates.parquet",
+        table=results("selection/candidates.parquet"),
         ledger=report(
-            f"{RESULTS}/selection/candidates.json",
-            caption=f"{REPORT}/selection_candidates.rst",
+            results("selection/candidates.json"),
+            caption=report_caption("selection_candidates.rst"),
             category="Selection",
             labels={"table": "candidate ledger"},
         ),
     params:
         seed=config["seed"],
     log:
-        f"{LOGS}/select_candidates.log",
+        logs("select_candidates.log"),
     conda:
         "../envs/analysis.yaml"
     script:
@@ -33,8 +33,8 @@ rule select_deita_scores:
     input:
         candidates=rules.select_candidates.output.table,
     output:
-        table=f"{RESULTS}/selection/deita_scores.parquet",
-        info=f"{RESULTS}/selection/deita_scores.json",
+        table=results("selection/deita_scores.parquet"),
+        info=results("selection/deita_scores.json"),
     params:
         deita=config["selection"]["deita"],
         device=config["device"],
@@ -44,9 +44,9 @@ rule select_deita_scores:
         runtime=runtime("score"),
         gpu=gpus("score"),
     log:
-        f"{LOGS}/select_deita_scores.log",
+        logs("select_deita_scores.log"),
     benchmark:
-        f"{BENCH}/select_deita_scores.tsv"
+        bench("select_deita_scores.tsv")
     conda:
         "../envs/train.yaml"
     script:
@@ -62,9 +62,9 @@ rule select_method:
         scores=deita_scores_input,
         model=ila_model_input,
     output:
-        ids=expand(f"{RESULTS}/selection/{{{{method}}}}/{{key}}.txt", key=scaling_keys()),
-        records=expand(f"{RESULTS}/selection/{{{{method}}}}/{{key}}.json", key=scaling_keys()),
-        timings=expand(f"{TIMINGS}/selection/{{{{method}}}}/{{key}}.json", key=scaling_keys()),
+        ids=expand(results("selection/{method}/{key}.txt"), key=scaling_keys(), allow_missing=True),
+        records=expand(results("selection/{method}/{key}.json"), key=scaling_keys(), allow_missing=True),
+        timings=expand(timings("selection/{method}/{key}.json"), key=scaling_keys(), allow_missing=True),
     params:
         grid_keys=scaling_keys(),
         method_params=lambda wc: config["selection"]["params"].get(wc.method, {}),
@@ -78,9 +78,9 @@ rule select_method:
         mem_mb=config["selection"]["mem_mb"],
         runtime=config["selection"]["runtime"],
     log:
-        f"{LOGS}/select_method/{{method}}.log",
+        logs("select_method/{method}.log"),
     benchmark:
-        f"{BENCH}/select_method/{{method}}.tsv"
+        bench("select_method/{method}.tsv")
     conda:
         "../envs/analysis.yaml"
     script:
@@ -89,7 +89,7 @@ rule select_method:
 
 # `snakemake --cores all results/<name>/selection/export/ila-b1000.jsonl`:
 # the selection of `method` at `budget` from all candidates (pool fraction 1,
-# replicate seed selection.export_seed) as pool rows in the trainer format
+# replicate selection.export_replicate) as pool rows in the trainer format
 # selection.export_format, plus its ids, its record and a LLaMA-Factory
 # dataset_info entry. It is the same selection the scaling study makes at that
 # point. `.../export/b1000.jsonl` (no method) is the same with
@@ -104,18 +104,18 @@ rule export_selection:
         scores=lambda wc: deita_scores_for(export_choice(wc)[0]),
         model=lambda wc: ila_model_for(export_choice(wc)[0]),
     output:
-        jsonl=f"{RESULTS}/selection/export/{{export}}.jsonl",
-        ids=f"{RESULTS}/selection/export/{{export}}.txt",
-        record=f"{RESULTS}/selection/export/{{export}}.json",
-        timing=f"{TIMINGS}/selection/export/{{export}}.json",
-        dataset_info=f"{RESULTS}/selection/export/{{export}}.dataset_info.json",
+        jsonl=results("selection/export/{export}.jsonl"),
+        ids=results("selection/export/{export}.txt"),
+        record=results("selection/export/{export}.json"),
+        timing=timings("selection/export/{export}.json"),
+        dataset_info=results("selection/export/{export}.dataset_info.json"),
     params:
         method=lambda wc: export_choice(wc)[0],
         budget=lambda wc: export_choice(wc)[1],
         method_params=lambda wc: config["selection"]["params"].get(export_choice(wc)[0], {}),
         ila=config["selection"]["ila"],
         allow_short=config["selection"]["allow_short"],
-        replicate=config["selection"]["export_seed"],
+        replicate=config["selection"]["export_replicate"],
         export_format=config["selection"]["export_format"],
         seed=config["seed"],
     wildcard_constraints:
@@ -125,7 +125,7 @@ rule export_selection:
         mem_mb=config["selection"]["mem_mb"],
         runtime=config["selection"]["runtime"],
     log:
-        f"{LOGS}/export_selection/{{export}}.log",
+        logs("export_selection/{export}.log"),
     conda:
         "../envs/analysis.yaml"
     script:

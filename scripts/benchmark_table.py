@@ -12,7 +12,7 @@ with job(snakemake) as log:
         point = scaling.parse_key(res["key"])
         for task, metrics in sorted(res["tasks"].items()):
             for metric, value in sorted(metrics.items()):
-                rows.append(dict(method=res["method"], pool_fraction=point.fraction, budget=point.budget, seed=point.seed,
+                rows.append(dict(method=res["method"], pool_fraction=point.fraction, budget=point.budget, replicate=point.replicate,
                                  task=task, metric=metric, value=value, n_samples=res["n_samples"].get(task)))
     io.write_csv(snakemake.output[0], pd.DataFrame(rows))
     log.info("%d benchmark rows", len(rows))

@@ -20,7 +20,7 @@ with job(snakemake) as log:
             io.write_ids(ids_path, sel.ids)
             record = sel.as_dict()
             record.pop("ids")
-            record.update(name=name, knob=stem, replicate_seed=int(replicate), n_selected=len(sel.ids))
+            record.update(name=name, knob=stem, replicate=int(replicate), n_selected=len(sel.ids))
             timing.write(record_path, record, timing_path)
             log.info("%s: %d selected, mean RID %.3f, coverage %.3f", name, len(sel.ids), sel.info.get("mean_RID") or 0,
                      sel.info.get("coverage_occupied") or 0)

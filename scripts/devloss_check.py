@@ -17,10 +17,10 @@ with job(snakemake) as log:
             raise RuntimeError(f"{ids_path} is not the selection of {record_path}")
         ids = io.read_ids(ids_path)
         rows.append({"method": record["method"], "pool_fraction": record["pool_fraction"], "budget": record["budget"],
-                     "seed": record["replicate_seed"],
+                     "replicate": record["replicate"],
                      **devloss.selection_features(record, domain.loc[ids].tolist(), model["dev_mix"])})
-    runs = pd.DataFrame(rows).merge(table[["method", "pool_fraction", "budget", "seed", "test_loss"]],
-                                    on=["method", "pool_fraction", "budget", "seed"], how="left", validate="one_to_one")
+    runs = pd.DataFrame(rows).merge(table[["method", "pool_fraction", "budget", "replicate", "test_loss"]],
+                                    on=["method", "pool_fraction", "budget", "replicate"], how="left", validate="one_to_one")
     runs, summary = devloss.check(model, runs)
     io.write_csv(out.table, runs)
     io.write_json(out.summary, summary)

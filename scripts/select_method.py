@@ -1,4 +1,4 @@
-"""Every selection of one method in the scaling study: one ids file and one record per (pool fraction, budget, seed)."""
+"""Every selection of one method in the scaling study: one ids file and one record per (pool fraction, budget, replicate)."""
 from ila.plumbing import job
 
 with job(snakemake) as log:

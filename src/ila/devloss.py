@@ -97,7 +97,7 @@ def predict(model: Mapping, feats: Mapping[str, float]) -> float:
 
 
 def check(model: Mapping, runs: pd.DataFrame, observed: str = "test_loss",
-          by: Sequence[str] = ("pool_fraction", "budget", "seed")) -> tuple[pd.DataFrame, dict]:
+          by: Sequence[str] = ("pool_fraction", "budget", "replicate")) -> tuple[pd.DataFrame, dict]:
     """Out of sample: the model's predicted loss against the loss the runs
     measured on the test set. ``runs`` has the :data:`FEATURES`, ``method``
     and ``observed``. Per group ``by`` (one grid point and replicate): the

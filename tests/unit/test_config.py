@@ -27,7 +27,7 @@ def test_default_config_validates_and_fills_defaults():
     assert cfg["selection"]["methods"] == ["ila", "ila-roundrobin", "random", "random-balanced", "coverage"]
     full = load("configs/scaling-full.yaml")["selection"]["methods"]
     assert set(full) == set(METHODS) - {"ila-tilt", "ila-band"}  # the fixed-knob ones are the calibration's
-    assert len(cfg["scaling"]["seeds"]) >= 5 and max(cfg["scaling"]["pool_fractions"]) / min(cfg["scaling"]["pool_fractions"]) >= 8
+    assert len(cfg["scaling"]["replicates"]) >= 5 and max(cfg["scaling"]["pool_fractions"]) / min(cfg["scaling"]["pool_fractions"]) >= 8
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
@@ -69,3 +69,59 @@ def test_every_schema_key_has_description_and_default():
     missing = [p for p, sub in _walk(schema) if "description" not in sub or "default" not in sub]
     assert missing == []
     assert schema["additionalProperties"] is False
+
+
+def test_the_schema_lists_exactly_the_registered_methods():
+    """selection.methods and selection.export_method are checked by the
+    schema alone, so its names must be the registered ones."""
+    from ila.selection import METHODS
+
+    sel = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["selection"]["properties"]
+    assert sorted(sel["methods"]["items"]["enum"]) == sorted(METHODS)
+    assert sorted(sel["export_method"]["enum"]) == sorted(METHODS)
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("selection", "methods", ["ila", "nope"], "'nope' is not one of"),
+    ("selection", "methods", ["ila", "random", "ila"], "has non-unique elements"),
+    ("scaling", "replicates", [0, 1, 0], "has non-unique elements"),
+    ("scaling", "pool_fractions", [0.5, 1.0, 1], "has non-unique elements"),  # 1 and 1.0 are one fraction
+    ("scaling", "budgets", [100, 100], "has non-unique elements"),
+])
+def test_a_list_the_schema_checks_fails_naming_the_key(section, key, value, message):
+    cfg = load("config.yaml")
+    cfg[section][key] = value
+    with pytest.raises(Exception, match=rf"(?s){message}.*On instance\['{section}'\]\['{key}'\]"):
+        validate(cfg, SCHEMA)
+
+
+@pytest.mark.parametrize("old, new", [("scaling.seeds", "scaling.replicates"),
+                                      ("selection.export_seed", "selection.export_replicate")])
+def test_a_renamed_key_fails_saying_what_it_is_called_now(tmp_path, old, new):
+    from ila.plumbing.configs import RENAMED_KEYS, check_renamed_keys, resolve_config
+
+    assert RENAMED_KEYS[old] == new
+    section, key = old.split(".")
+    cfg = load("config.yaml")
+    cfg[section][key] = 0
+    with pytest.raises(ValueError, match=rf"^{old} is now called {new}"):
+        check_renamed_keys(cfg)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml.safe_dump({section: {key: 0}}))
+    with pytest.raises(ValueError, match=rf"^{old} is now called {new}"):
+        resolve_config(ROOT, [mine])
+    check_renamed_keys(load("config.yaml"))  # the shipped config uses the new names
+
+
+def test_the_workflow_refuses_a_renamed_key_before_any_job(tmp_path):
+    import subprocess
+    import sys
+
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("scaling:\n  seeds: [0, 1]\n")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-s", str(ROOT / "Snakefile"), "--directory",
+                           str(tmp_path), "--cores", "1", "--configfile", str(mine)],
+                          capture_output=True, text=True, timeout=300)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "scaling.seeds is now called scaling.replicates" in text
+    assert "Building DAG of jobs" not in text

@@ -23,7 +23,7 @@ def test_features_and_out_of_sample_check():
     assert f["log_coverage"] == pytest.approx(math.log(0.5)) and f["mean_RID"] == pytest.approx(0.5)
     assert f["shift"] == pytest.approx(1 / 6)
     model = dev_loss_model(-1.0)
-    runs = pd.DataFrame({"method": ["a", "b", "c"] * 2, "pool_fraction": 1.0, "budget": 10, "seed": [0] * 3 + [1] * 3,
+    runs = pd.DataFrame({"method": ["a", "b", "c"] * 2, "pool_fraction": 1.0, "budget": 10, "replicate": [0] * 3 + [1] * 3,
                          "log_coverage": 0.0, "mean_RID": [0.9, 0.5, 0.1] * 2, "shift": 0.0})
     runs["test_loss"] = [1.1, 1.5, 1.9, 1.2, 1.4, 1.95]  # the model's order: a < b < c
     _, summary = devloss.check(model, runs)

@@ -137,7 +137,8 @@ def test_every_path_the_readme_names_exists():
             if not (ROOT / path).exists():
                 missing.append(path)
         elif head in ("tables", "figures") and "/" in path:
-            if f"/{path}" not in rules and f"/{path.rsplit('.', 1)[0]}." not in rules:
+            stem = path.rsplit(".", 1)[0]
+            if not re.search(rf'["/]({re.escape(path)}|{re.escape(stem)}\.)', rules):
                 unmade.append(path)
     assert missing == [] and unmade == []
 
@@ -151,3 +152,12 @@ def test_every_selection_method_has_its_test_file_at_the_mirror_path():
     missing = [f"tests/unit/selection/methods/test_{name}.py" for name in methods
                if not (tests / f"test_{name}.py").is_file()]
     assert missing == []
+
+
+def test_rule_files_write_wildcards_plainly():
+    """Paths in rules/*.smk are plain strings through the path helpers of
+    rules/common.smk (results(), logs(), ...), so a wildcard is written once
+    as {method}, never escaped for an f-string or an expand as {{method}}."""
+    escaped = [f"{p.name}:{n}" for p in sorted((ROOT / "rules").glob("*.smk"))
+               for n, line in enumerate(p.read_text().splitlines(), 1) if "{{" in line or "}}" in line]
+    assert escaped == []

@@ -44,7 +44,7 @@ SWAPPED = {
     "scaling.pool_fractions": "size (two of the three pool sizes)",
     "scaling.budgets": "size",
     "scaling.fixed_budget": "size",
-    "scaling.seeds": "size (replicates)",
+    "scaling.replicates": "size (replicates)",
     "benchmarks.tasks": "gsm8k, mmlu -> local tasks of the same output types",
     "benchmarks.include_path": "where the local tasks are",
 }

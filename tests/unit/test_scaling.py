@@ -41,7 +41,7 @@ def test_axes_grid_is_budgets_at_the_full_pool_plus_fractions_at_the_fixed_budge
     cells = sorted({(p.fraction, p.budget) for p in points})
     assert cells == [(0.25, 1000), (0.5, 1000), (1.0, 250), (1.0, 500), (1.0, 1000)]
     assert len(points) == 10 and points == sorted(points)
-    assert {p.seed for p in points} == {0, 1}
+    assert {p.replicate for p in points} == {0, 1}
     # a fixed budget outside the budgets adds its own points on the pool axis
     points = scaling.grid([0.5, 1.0], [40, 80], 60, [0], "axes")
     assert [(p.fraction, p.budget) for p in points] == [(0.5, 60), (1.0, 40), (1.0, 60), (1.0, 80)]
@@ -181,7 +181,7 @@ def test_selection_record_and_run_seed():
     d = scaling.selection_record("ila-roundrobin", point, sel, len(cand))
     assert "ids" not in d
     assert d["key"] == "f1-b10-s2" and d["pool_size"] == 50 and d["n_selected"] == 10
-    assert d["replicate_seed"] == 2 and d["seed"] == scaling.selection_seed(0, 2)
+    assert d["replicate"] == 2 and d["seed"] == scaling.selection_seed(0, 2)  # the index, and the seed it gave
     seeds = {scaling.run_seed(0, m, GridPoint(f, b, s)) for m in ("ila", "random") for f in (0.5, 1.0) for b in (40, 80) for s in (0, 1)}
     assert len(seeds) == 16
 
@@ -252,9 +252,9 @@ def _hand_table():
     noise = [0.02, -0.01, 0.0, 0.01, -0.02]
 
     def add(method, fraction, size, budget, loss, spread=0.0, acc=0.5):
-        for seed in range(5):
+        for replicate in range(5):
             rows.append({"method": method, "pool_fraction": fraction, "pool_size": size, "budget": budget,
-                         "seed": seed, "test_loss": loss + noise[seed] * (1 + spread), "mc_accuracy": acc,
+                         "replicate": replicate, "test_loss": loss + noise[replicate] * (1 + spread), "mc_accuracy": acc,
                          "coverage_occupied": 0.5, "mean_RID": 0.5})
 
     for fraction, size, margin in ((0.25, 250, 0.0), (0.5, 500, -0.05), (1.0, 1000, -0.1)):
@@ -287,7 +287,7 @@ def test_summary_intervals_slopes_and_predictions_on_a_hand_made_table():
     s = scaling.summarize(_hand_table(), ["test_loss", "mc_accuracy", "answer_loss"], "random", 100,
                           predictions=PREDICTIONS)
     assert s["metrics"] == ["test_loss", "mc_accuracy"]  # answer_loss was not measured
-    assert s["seeds"] == [0, 1, 2, 3, 4] and s["n_runs"] == 60
+    assert s["replicates"] == [0, 1, 2, 3, 4] and s["n_runs"] == 60
     d = {(x["method"], x["budget"], x["pool_fraction"], x["metric"]): x for x in s["differences"]
          if x["reference"] == "random"}
     vs_kc = [x for x in s["differences"] if x["reference"] == "kcenter"]

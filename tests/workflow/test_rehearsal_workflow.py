@@ -27,7 +27,7 @@ CFG = yaml.safe_load((ROOT / CONFIG).read_text())
 R = f"results/{CFG['name']}"
 METHODS = CFG["selection"]["methods"]
 _S = CFG["scaling"]
-KEYS = [p.key for p in scaling.grid(_S["pool_fractions"], _S["budgets"], _S["fixed_budget"], _S["seeds"], "axes")]
+KEYS = [p.key for p in scaling.grid(_S["pool_fractions"], _S["budgets"], _S["fixed_budget"], _S["replicates"], "axes")]
 FULL = next(k for k in KEYS if scaling.parse_key(k).fraction == 1.0)  # the whole candidate pool
 
 
@@ -108,7 +108,7 @@ def test_benchmark_table_from_lm_eval(rehearsal_run):
     tasks = CFG["benchmarks"]["tasks"]
     docs = read_json(rehearsal_run / R / "standins/standins.json")["tasks"]
     assert sorted(table["task"].unique()) == sorted(tasks)
-    assert len(table[["method", "pool_fraction", "budget", "seed"]].drop_duplicates()) == len(METHODS) * len(KEYS)
+    assert len(table[["method", "pool_fraction", "budget", "replicate"]].drop_duplicates()) == len(METHODS) * len(KEYS)
     main = {tasks[0]: "exact_match,final_answer", tasks[1]: "acc,none"}  # generate_until, multiple_choice
     for task, metric in main.items():
         rows = table[(table["task"] == task) & (table["metric"] == metric)]

@@ -19,7 +19,7 @@ def test_new_selections_of_one_method_rerun_that_methods_groups_only(smoke_run):
     proc = snakemake(smoke_run, "-n", "--forcerun", f"{R}/selection/ila/f1-b40-s0.txt")
     jobs, text = planned_jobs(proc), proc.stdout + proc.stderr
     cfg = _smoke()
-    n_points = 3 * len(cfg["scaling"]["seeds"])  # (0.5, 80), (1, 40), (1, 80) per replicate
+    n_points = 3 * len(cfg["scaling"]["replicates"])  # (0.5, 80), (1, 40), (1, 80) per replicate
     assert jobs["select_method"] == 1
     assert jobs["scaling_finetune"] == -(-n_points // cfg["finetune"]["runs_per_job"]), jobs  # ila's groups
     assert "regression_finetune" not in jobs and "calibration_finetune" not in jobs
@@ -36,5 +36,5 @@ def test_one_regression_run_reruns_its_own_group_only(smoke_run):
     # the dev-loss model fits the regression runs too: only the modelled ILA's selections and runs follow
     cfg = _smoke()
     assert jobs["select_method"] == 1
-    assert jobs["scaling_finetune"] == -(-3 * len(cfg["scaling"]["seeds"]) // cfg["finetune"]["runs_per_job"])
+    assert jobs["scaling_finetune"] == -(-3 * len(cfg["scaling"]["replicates"]) // cfg["finetune"]["runs_per_job"])
     assert f"output: {R}/scaling/runs/ila/" in text and f"output: {R}/scaling/runs/random/" not in text

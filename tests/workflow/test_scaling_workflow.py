@@ -35,7 +35,7 @@ def smoke_config() -> dict:
 
 def grid_points(cfg):
     s = cfg["scaling"]
-    return scaling.grid(s["pool_fractions"], s["budgets"], s["fixed_budget"], s["seeds"], s["grid"])
+    return scaling.grid(s["pool_fractions"], s["budgets"], s["fixed_budget"], s["replicates"], s["grid"])
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -46,8 +46,8 @@ def test_scaling_table_holds_the_grid_with_values_in_range(smoke_run):
     cfg = smoke_config()
     methods, points = cfg["selection"]["methods"], grid_points(cfg)
     table = pd.read_csv(smoke_run / R / "tables/scaling.csv")
-    got = sorted(zip(table["method"], table["pool_fraction"], table["budget"], table["seed"]))
-    assert got == sorted((m, p.fraction, p.budget, p.seed) for m in methods for p in points)
+    got = sorted(zip(table["method"], table["pool_fraction"], table["budget"], table["replicate"]))
+    assert got == sorted((m, p.fraction, p.budget, p.replicate) for m in methods for p in points)
     n_cand = len(pd.read_parquet(smoke_run / R / "tables/examples.parquet"))
     assert (table["pool_size"] == [scaling.pool_size(n_cand, f) for f in table["pool_fraction"]]).all()
     assert (table["n_selected"] == table["budget"]).all() and (table["short_by"] == 0).all()
@@ -82,7 +82,7 @@ def test_selection_files_follow_the_nested_pools_and_join_the_runs(smoke_run):
             ids = io.read_ids(smoke_run / R / f"selection/{method}/{p.key}.txt")
             record = json.loads((smoke_run / R / f"selection/{method}/{p.key}.json").read_text())
             run = json.loads((smoke_run / R / f"scaling/runs/{method}/{p.key}.json").read_text())
-            members = set(scaling.pool_members(cand, p.fraction, cfg["seed"], p.seed)["id"])
+            members = set(scaling.pool_members(cand, p.fraction, cfg["seed"], p.replicate)["id"])
             assert len(ids) == len(set(ids)) == p.budget and set(ids) <= members
             assert record["ids_sha256"] == run["ids_sha256"] == io.sha256_ids(ids)
             assert run["train_examples"] == p.budget and run["seed"] == scaling.run_seed(cfg["seed"], method, p)
@@ -98,8 +98,8 @@ def test_selection_files_follow_the_nested_pools_and_join_the_runs(smoke_run):
     # each replicate drew its own sub-pool: the random selections of two replicates at the half pool
     # come from different nested pools
     half = [p for p in grid_points(cfg) if p.fraction < 1]
-    if len({p.seed for p in half}) > 1:
-        pools = {p.seed: set(scaling.pool_members(cand, p.fraction, cfg["seed"], p.seed)["id"]) for p in half}
+    if len({p.replicate for p in half}) > 1:
+        pools = {p.replicate: set(scaling.pool_members(cand, p.fraction, cfg["seed"], p.replicate)["id"]) for p in half}
         assert len({frozenset(v) for v in pools.values()}) == len(pools)
 
 
@@ -117,10 +117,10 @@ def test_summary_and_figures(smoke_run):
     summary = json.loads((smoke_run / R / "tables/scaling_summary.json").read_text())
     assert {"metrics", "baseline", "means", "differences", "slopes", "predictions", "headline", "methods"} <= set(summary)
     assert summary["metrics"][:2] == ["test_loss", "mc_accuracy"] and summary["baseline"] == "random"
-    assert summary["seeds"] == cfg["scaling"]["seeds"]
+    assert summary["replicates"] == cfg["scaling"]["replicates"]
     others = set(cfg["selection"]["methods"]) - {"random"}
     diffs = [d for d in summary["differences"] if d["metric"] == "test_loss"]
-    assert {d["method"] for d in diffs} == others and all(d["n"] == len(cfg["scaling"]["seeds"]) for d in diffs)
+    assert {d["method"] for d in diffs} == others and all(d["n"] == len(cfg["scaling"]["replicates"]) for d in diffs)
     assert all(d["ci_low"] <= d["diff"] <= d["ci_high"] for d in diffs)
     slopes = {(x["method"], x["reference"]) for x in summary["slopes"] if x["metric"] == "test_loss"}
     assert ("random", None) in slopes and ("ila", "random") in slopes

@@ -1,5 +1,6 @@
 """The resolved config of a run as Snakemake builds it (config files merged
-in order), and the difference between two resolved configs."""
+in order), the keys that were renamed, and the difference between two
+resolved configs."""
 
 from __future__ import annotations
 
@@ -37,6 +38,25 @@ def merge_config(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, A
     return base
 
 
+#: config keys under their former names: {old dotted key: the key now}
+RENAMED_KEYS = {
+    "scaling.seeds": "scaling.replicates",
+    "selection.export_seed": "selection.export_replicate",
+}
+
+
+def check_renamed_keys(config: Mapping[str, Any]) -> None:
+    """Raise ValueError for a key the config still names by its former name,
+    saying what it is called now (the schema would only call it unknown)."""
+    for old, new in RENAMED_KEYS.items():
+        *sections, key = old.split(".")
+        node: Any = config
+        for s in sections:
+            node = node.get(s) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping) and key in node:
+            raise ValueError(f"{old} is now called {new}: rename the key in your config")
+
+
 def resolve_config(project: Path, configfiles: Sequence[str | os.PathLike]) -> dict[str, Any]:
     """The config the Snakefile would build: `<project>/config.yaml`, then
     each config file merged over it in order, then the schema's defaults
@@ -47,6 +67,7 @@ def resolve_config(project: Path, configfiles: Sequence[str | os.PathLike]) -> d
         cfg = load_config_file(base)
     for f in configfiles:
         merge_config(cfg, load_config_file(f))
+    check_renamed_keys(cfg)
     schema = Path(project) / "schemas" / "config.schema.yaml"
     if schema.exists():
         from snakemake.utils import validate

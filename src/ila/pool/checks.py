@@ -1,5 +1,5 @@
 """Checks of the pool settings that the JSON Schema cannot express, run
-before any job (rules/common.smk); each error names the config key."""
+before any job (the Snakefile); each error names the config key."""
 
 from __future__ import annotations
 

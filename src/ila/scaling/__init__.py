@@ -12,7 +12,7 @@ Pieces, in the order the workflow uses them:
   candidates in a seeded order of their ids; pool fraction ``f`` is the first
   ``round(f * N)`` of that order, so a smaller pool is always inside a larger
   one and the order does not depend on the row order of the input.
-- **Grid** (:func:`grid`): (pool fraction, budget, replicate seed) points,
+- **Grid** (:func:`grid`): (pool fraction, budget, replicate) points,
   the same for every method. ``axes``: every budget at the largest pool
   fraction plus every pool fraction at the fixed budget; ``full``: every
   fraction x every budget.

@@ -36,7 +36,7 @@ def composition_table(selections: Sequence[tuple[str, str, list[str]]], candidat
         point = parse_key(key)
         picked = cand.loc[list(ids)]
         n = len(picked)
-        row = {"method": method, "pool_fraction": point.fraction, "budget": point.budget, "seed": point.seed,
+        row = {"method": method, "pool_fraction": point.fraction, "budget": point.budget, "replicate": point.replicate,
                "n": n, "mean_RID": float(pd.to_numeric(picked.get("RID"), errors="coerce").mean())
                if "RID" in picked else None}
         counts = picked["domain"].value_counts()
@@ -49,7 +49,7 @@ def composition_table(selections: Sequence[tuple[str, str, list[str]]], candidat
                 row[f"corruption_{k}"] = float(kc.get(k, 0) / n) if n else None
             row["near_duplicate"] = float((t["dup_kind"].isin(["rephrase", "numbers"])).mean()) if n else None
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(["method", "pool_fraction", "budget", "seed"], kind="stable").reset_index(drop=True)
+    return pd.DataFrame(rows).sort_values(["method", "pool_fraction", "budget", "replicate"], kind="stable").reset_index(drop=True)
 
 
 def candidate_shares(candidates: pd.DataFrame, truth: pd.DataFrame | None = None) -> dict:

@@ -29,16 +29,18 @@ def fraction_label(fraction: float) -> str:
 
 @dataclass(frozen=True, order=True)
 class GridPoint:
-    """One (pool fraction, budget, replicate seed) of the study."""
+    """One (pool fraction, budget, replicate) of the study. The replicate is
+    an index: its seeds derive from it and the master seed (:func:`pool_order_seed`,
+    :func:`selection_seed`, :func:`run_seed`)."""
 
     fraction: float
     budget: int
-    seed: int
+    replicate: int
 
     @property
     def key(self) -> str:
-        """File stem of the point: ``f<fraction>-b<budget>-s<seed>``."""
-        return f"f{fraction_label(self.fraction)}-b{self.budget}-s{self.seed}"
+        """File stem of the point: ``f<fraction>-b<budget>-s<replicate>``."""
+        return f"f{fraction_label(self.fraction)}-b{self.budget}-s{self.replicate}"
 
 
 def parse_key(key: str) -> GridPoint:
@@ -49,7 +51,7 @@ def parse_key(key: str) -> GridPoint:
             raise ValueError
         point = GridPoint(float(f[1:]), int(b[1:]), int(s[1:]))
     except (ValueError, IndexError):
-        raise ValueError(f"not a grid key (f<fraction>-b<budget>-s<seed>): {key!r}") from None
+        raise ValueError(f"not a grid key (f<fraction>-b<budget>-s<replicate>): {key!r}") from None
     if point.key != key:
         raise ValueError(f"grid key {key!r} is not in canonical form ({point.key!r})")
     return point
@@ -69,10 +71,10 @@ def grid(
     fractions: Sequence[float],
     budgets: Sequence[int],
     fixed_budget: int | None,
-    seeds: Sequence[int],
+    replicates: Sequence[int],
     design: str = "axes",
 ) -> list[GridPoint]:
-    """The study's grid points, sorted (fraction, budget, seed).
+    """The study's grid points, sorted (fraction, budget, replicate).
 
     ``axes``: every budget at the largest fraction, plus every fraction at
     ``fixed_budget`` (default: the largest budget); ``full``: every fraction
@@ -84,7 +86,7 @@ def grid(
     for f in fractions:
         fraction_label(f)
     budgets = _unique("budgets", list(budgets))
-    seeds = _unique("seeds", list(seeds))
+    replicates = _unique("replicates", list(replicates))
     for b in budgets:
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
             raise ValueError(f"scaling.budgets: a budget must be a positive integer, got {b!r}")
@@ -98,7 +100,7 @@ def grid(
     else:
         top = max(fractions)
         cells = {(top, int(b)) for b in budgets} | {(f, fixed) for f in fractions}
-    return sorted(GridPoint(f, b, int(s)) for f, b in cells for s in seeds)
+    return sorted(GridPoint(f, b, int(r)) for f, b in cells for r in replicates)
 
 
 def fixed_budget_of(budgets: Sequence[int], fixed_budget: int | None) -> int:
@@ -152,28 +154,5 @@ def selection_seed(master_seed: int, replicate: int) -> int:
 
 def run_seed(master_seed: int, method: str, point: GridPoint) -> int:
     """Training seed of one fine-tune of the study."""
-    return rec.derived_seed(master_seed, "scaling", method, fraction_label(point.fraction), point.budget, point.seed)
-
-
-
-def check_config(config: dict) -> None:
-    """Scaling settings that cannot run together, rejected before any job
-    (ValueError naming the keys): the grid itself, the exact-match problems
-    within the benchmark, the baseline among selection.methods, unique
-    prediction ids."""
-    sc = config["scaling"]
-    if not sc.get("enabled", True):
-        return
-    grid(sc["pool_fractions"], sc["budgets"], sc["fixed_budget"], sc["seeds"], sc["grid"])
-    methods = list(config["selection"]["methods"])
-    if sc["baseline"] not in methods:
-        raise ValueError(f"scaling.baseline {sc['baseline']!r} is not in selection.methods {methods}")
-    per_family = config["split"].get("benchmark_per_family", 0)
-    if config["pool"]["source"] == "toy" and sc["eval_per_family"] > per_family:
-        raise ValueError(f"scaling.eval_per_family ({sc['eval_per_family']}) exceeds split.benchmark_per_family "
-                         f"({per_family}): the exact-match problems are drawn from the benchmark")
-    ids = [p["id"] for p in sc.get("predictions", [])]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"scaling.predictions: ids repeat: {ids}")
-    # A prediction about a method this config does not run (a config that
-    # extends config.yaml with fewer methods) is reported as not measured.
+    fraction = fraction_label(point.fraction)
+    return rec.derived_seed(master_seed, "scaling", method, fraction, point.budget, point.replicate)

@@ -105,21 +105,21 @@ def select_grid(
     out = []
     ranks: dict[int, np.ndarray] = {}
     for point in points:
-        if point.seed not in ranks:  # the replicate's own nested pool order
-            order = pool_ranks(cand["id"].tolist(), pool_order_seed(master_seed, point.seed))
-            ranks[point.seed] = order.loc[cand["id"]].to_numpy()
-        mask = ranks[point.seed] < pool_size(len(cand), point.fraction)
+        if point.replicate not in ranks:  # the replicate's own nested pool order
+            order = pool_ranks(cand["id"].tolist(), pool_order_seed(master_seed, point.replicate))
+            ranks[point.replicate] = order.loc[cand["id"]].to_numpy()
+        mask = ranks[point.replicate] < pool_size(len(cand), point.fraction)
         sub = cand[mask]
         emb = embeddings[mask] if embeddings is not None else None
         try:
             sel = select(
-                method, sub, point.budget, selection_seed(master_seed, point.seed), emb, dev_embeddings,
+                method, sub, point.budget, selection_seed(master_seed, point.replicate), emb, dev_embeddings,
                 allow_short=allow_short, **(params or {}),
             )
         except ValueError as exc:
             raise ValueError(
                 f"selection {method!r} at pool fraction {fraction_label(point.fraction)} "
-                f"({int(mask.sum())} candidates), budget {point.budget}, seed {point.seed}: {exc}"
+                f"({int(mask.sum())} candidates), budget {point.budget}, replicate {point.replicate}: {exc}"
             ) from exc
         out.append((point, sel))
     return out
@@ -137,7 +137,7 @@ def selection_record(method: str, point: GridPoint, selection, n_candidates: int
         key=point.key,
         pool_fraction=point.fraction,
         pool_size=pool_size(n_candidates, point.fraction),
-        replicate_seed=point.seed,
+        replicate=point.replicate,
         n_selected=len(ids),
         ids_sha256=sha256_ids(ids),
     )

@@ -126,12 +126,12 @@ def summarize(table: pd.DataFrame, metrics: Sequence[str], baseline: str, fixed_
         means.append(stats.method_means(t, POINT, metric=metric, level=level).assign(metric=metric))
         for m in methods:
             if m != baseline:
-                diffs.append(stats.paired_difference(t, m, baseline, POINT, "seed", metric=metric, level=level))
+                diffs.append(stats.paired_difference(t, m, baseline, POINT, metric=metric, level=level))
         if at_fixed["pool_size"].nunique() >= 2:
-            slopes.append(stats.margin_slope(at_fixed, baseline, None, "pool_size", "seed", metric=metric, level=level))
+            slopes.append(stats.margin_slope(at_fixed, baseline, None, "pool_size", metric=metric, level=level))
             for m in methods:
                 if m != baseline:
-                    slopes.append(stats.margin_slope(at_fixed, m, baseline, "pool_size", "seed", metric=metric,
+                    slopes.append(stats.margin_slope(at_fixed, m, baseline, "pool_size", metric=metric,
                                                      level=level))
     # pairs a prediction names besides those with the baseline (e.g. ila - ila-roundrobin)
     extra = sorted({(p["method"], p["reference"], p["metric"], p["kind"]) for p in predictions
@@ -139,9 +139,9 @@ def summarize(table: pd.DataFrame, metrics: Sequence[str], baseline: str, fixed_
                     and p["method"] in methods and p["reference"] in methods})
     for m, ref, metric, kind in extra:
         if kind == "difference":
-            diffs.append(stats.paired_difference(t, m, ref, POINT, "seed", metric=metric, level=level))
+            diffs.append(stats.paired_difference(t, m, ref, POINT, metric=metric, level=level))
         elif at_fixed["pool_size"].nunique() >= 2:
-            slopes.append(stats.margin_slope(at_fixed, m, ref, "pool_size", "seed", metric=metric, level=level))
+            slopes.append(stats.margin_slope(at_fixed, m, ref, "pool_size", metric=metric, level=level))
     means_f = pd.concat(means, ignore_index=True)
     diffs_f = pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame()
     slopes_f = pd.concat(slopes, ignore_index=True) if slopes else pd.DataFrame(
@@ -155,7 +155,7 @@ def summarize(table: pd.DataFrame, metrics: Sequence[str], baseline: str, fixed_
         "level": level,
         "n_runs": int(len(t)),
         "methods": methods,
-        "seeds": sorted(int(s) for s in t["seed"].unique()),
+        "replicates": sorted(int(r) for r in t["replicate"].unique()),
         "means": _records(means_f),
         "differences": _records(diffs_f),
         "slopes": _records(slopes_f),
@@ -206,11 +206,11 @@ def _ci(d: dict, key: str = "diff") -> str:
 def summary_markdown(s: dict) -> str:
     """The summary as Markdown: predictions, headline, then per metric the
     means and differences to the baseline at every point and the slopes."""
-    seeds = s["seeds"]
+    replicates = s["replicates"]
     out = [
         "# Selection and accelerated-scaling study",
         "",
-        f"{s['n_runs']} runs; methods {', '.join(s['methods'])}; {len(seeds)} replicates (seeds {seeds}); "
+        f"{s['n_runs']} runs; methods {', '.join(s['methods'])}; {len(replicates)} replicates {replicates}; "
         f"baseline **{s['baseline']}**. Means with {int(s['level'] * 100)}% t intervals over replicates; "
         f"differences are method - {s['baseline']}, paired by replicate; `*` marks an interval that excludes 0.",
         "",

@@ -16,9 +16,9 @@ TEST_COLUMNS = tuple(f"test_{s}" for s in LOSS_SUFFIXES)
 #: multiple-choice benchmark columns (ila.mc.summarize)
 MC_COLUMNS = ("mc_accuracy", "mc_accuracy_se", "mc_acc_norm", "mc_chance", "answer_loss", "gold_loss",
               "mc_answer_accuracy", "mc_answer_accuracy_se", "mc_answer_chance")
-LEADING = ["method", "pool_fraction", "pool_size", "budget", "seed", "n_selected", "short_by", *TEST_COLUMNS,
+LEADING = ["method", "pool_fraction", "pool_size", "budget", "replicate", "n_selected", "short_by", *TEST_COLUMNS,
            *MC_COLUMNS, "accuracy"]
-KEY = ["method", "pool_fraction", "budget", "seed"]
+KEY = ["method", "pool_fraction", "budget", "replicate"]
 #: wall-clock columns: in tables/scaling_timings.csv only
 TIMING_COLUMNS = ("selection_seconds", "train_seconds", "eval_seconds")
 
@@ -26,7 +26,7 @@ TIMING_COLUMNS = ("selection_seconds", "train_seconds", "eval_seconds")
 def _point(s: dict, r: dict) -> dict:
     point = parse_key(r["key"])
     return {"method": r["method"], "pool_fraction": point.fraction, "pool_size": s["pool_size"],
-            "budget": point.budget, "seed": point.seed}
+            "budget": point.budget, "replicate": point.replicate}
 
 
 def _join(selections: Sequence[dict], runs: Sequence[dict]) -> list[tuple[dict, dict]]:
