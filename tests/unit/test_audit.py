@@ -1,13 +1,17 @@
 """ila-audit on a tiny fake chain (no Snakemake): current, stale inputs,
-tampered outputs, changed code, changed config; and the dry-run parser."""
+tampered outputs, changed code, changed config; and what Snakemake would
+rerun, asked of a tiny real workflow."""
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ila.plumbing import audit as aud
-from ila.plumbing import configs, dryrun
+from ila.plumbing import configs, dryrun, rerun
 from ila.plumbing import hashing
 from ila.plumbing import provenance as prov
 
@@ -225,56 +229,166 @@ def test_config_diff_and_merge():
     assert configs.merge_config({"a": {"b": 1, "c": 2}}, {"a": {"b": 3}, "x": 1}) == {"a": {"b": 3, "c": 2}, "x": 1}
 
 
-# ---------------------------------------------------------------- Snakemake output
+# ---------------------------------------------------------------- what Snakemake would rerun
 
-DRY_RUN = """\
-Building DAG of jobs...
-Job stats:
-job                 count
-----------------  -------
-cells                   1
-figure_landscape        1
-total                   2
+# A tiny workflow: pool (shell, params, two outputs) -> cells (script) ->
+# figure (shell, its input set from the config) -> notes; group rules of
+# fine-tunes for the job counts; a rule that kills Snakemake mid-job.
+TINY_SNAKEFILE = """\
+configfile: "config.yaml"
 
+rule pool:
+    input: "raw.txt"
+    output: "pool.txt", "pool.json"
+    params: k=config["k"]
+    shell: "cat {input} > {output[0]}; echo {params.k} > {output[1]}"
 
-[Fri Nov 27 14:57:47 2026]
 rule cells:
-    input: results/smoke/landscape/map.parquet, results/smoke/embed/embeddings.npy
-    output: results/smoke/landscape/cells.parquet, results/smoke/landscape/cells.json
-    log: results/smoke/logs/cells.log
-    jobid: 15
-    reason: Params have changed since last execution: Union of exclusive params before and now across all output: before: 5 now: 3 
-    resources: tmpdir=/tmp
-[Fri Nov 27 14:57:47 2026]
-rule score_shard:
-    output: results/smoke/depth/shards/2-of-2.parquet
-    reason: Input files updated by another job: results/smoke/models/warmup
-    wildcards: scatteritem=2-of-2
-    resources: tmpdir=/tmp, runtime=60
-Job stats:
+    input: "pool.txt"
+    output: "cells.txt"
+    script: "cells.py"
+
+rule figure:
+    input: lambda w: ["cells.txt", "pool.json", *config["extra"]]
+    output: "fig.txt"
+    shell: "FIGURE_SHELL"
+
+rule notes:
+    input: "fig.txt"
+    output: "notes.txt"
+    shell: "cat {input} > {output}"
+
+for g in range(2):
+    rule:
+        name: f"scaling_finetune_g{g:02d}"
+        output: f"ft/{{seed}}.g{g:02d}.txt"
+        shell: "echo {wildcards.seed} > {output}"
+
+rule killed:
+    output: "killed.txt"
+    shell: "echo partial > {output}; kill -9 $PPID"
 """
 
 
-def test_parse_dry_run():
-    parsed = dryrun.parse_dry_run(DRY_RUN)
-    assert parsed["up_to_date"] is False
-    assert [(j["rule"], j["wildcards"]) for j in parsed["jobs"]] == [("cells", None), ("score_shard", "scatteritem=2-of-2")]
-    assert parsed["jobs"][0]["reason"].startswith("Params have changed since last execution")
-    assert parsed["jobs"][0]["output"] == ["results/smoke/landscape/cells.parquet", "results/smoke/landscape/cells.json"]
-    assert dryrun.parse_dry_run("Building DAG of jobs...\nNothing to be done (all requested files are present and up to date).\n") == {
-        "up_to_date": True,
-        "jobs": [],
-    }
+def tiny_workflow(wd, k=1, extra=(), figure_shell="cat {input} > {output}"):
+    write(wd / "Snakefile", TINY_SNAKEFILE.replace("FIGURE_SHELL", figure_shell))
+    write(wd / "config.yaml", json.dumps({"k": k, "extra": list(extra)}))
+    if not (wd / "cells.py").exists():
+        write(wd / "cells.py", "open(snakemake.output[0], 'w').write(open(snakemake.input[0]).read())\n")
+        write(wd / "raw.txt", "raw rows\n")
+    return wd
 
 
-def test_job_counts_read_the_job_stats_table_and_sum_group_rules_per_stage():
-    assert dryrun.job_counts(DRY_RUN) == {"cells": 1, "figure_landscape": 1}
-    grouped = DRY_RUN.replace("figure_landscape        1", "scaling_finetune_g00    2\nscaling_finetune_g01    1")
-    assert dryrun.job_counts(grouped) == {"cells": 1, "scaling_finetune_g00": 2, "scaling_finetune_g01": 1}
-    assert dryrun.stage_counts(grouped) == {"cells": 1, "scaling_finetune": 3}
-    assert dryrun.job_counts("Nothing to be done (all requested files are present and up to date).") == {}
+def tiny_snakemake(wd, *args, check=True):
+    cmd = [sys.executable, "-m", "snakemake", *args, "--cores", "1", "--nolock", "-s", str(wd / "Snakefile"), "--directory", str(wd)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=wd)
+    assert proc.returncode == 0 or not check, proc.stdout + proc.stderr
+    return proc
+
+
+def said(proc):
+    return proc.stdout + proc.stderr
+
+
+def ask(wd, target="fig.txt"):
+    return rerun.ask_snakemake(target, wd, wd / "Snakefile", None, timeout=120)
+
+
+def reasons(dry):
+    """path -> (rerun, reason) of every file Snakemake listed."""
+    return {f["path"]: (f["rerun"], f["reason"]) for f in dry["files"]}
+
+
+@pytest.fixture(scope="module")
+def tiny_done(tmp_path_factory):
+    """The tiny workflow run to fig.txt; tests change copies of it (mtimes
+    and Snakemake's metadata kept)."""
+    wd = tiny_workflow(tmp_path_factory.mktemp("tiny") / "done")
+    tiny_snakemake(wd, "fig.txt")
+    return wd
+
+
+@pytest.fixture
+def tiny_copy(tiny_done, tmp_path):
+    return Path(shutil.copytree(tiny_done, tmp_path / "copy", symlinks=True))
+
+
+def test_fresh_run_plans_every_file_as_missing(tmp_path):
+    wd = tiny_workflow(tmp_path)
+    dry = ask(wd)
+    assert dry["error"] is None and dry["up_to_date"] is False
+    # one row per output file, the target first
+    assert [(f["path"], f["rule"]) for f in dry["files"]] == [
+        ("fig.txt", "figure"), ("cells.txt", "cells"), ("pool.txt", "pool"), ("pool.json", "pool")]
+    assert set(reasons(dry).values()) == {(True, "missing")}
+    assert {f["tracked"] for f in dry["files"]} == {False}
+    # the same DAG as a dry run, counted per rule from its job stats
+    assert dryrun.job_counts(said(tiny_snakemake(wd, "-n", "fig.txt"))) == {"pool": 1, "cells": 1, "figure": 1}
+
+
+def test_complete_run_plans_nothing_and_a_file_written_by_hand_is_untracked(tiny_copy):
+    (tiny_copy / "notes.txt").write_text("written by hand\n")
+    dry = ask(tiny_copy, "notes.txt")
+    assert dry["error"] is None and dry["up_to_date"] is True
+    assert reasons(dry) == {"notes.txt": (False, "untracked"), "fig.txt": (False, "current"), "cells.txt": (False, "current"),
+                            "pool.txt": (False, "current"), "pool.json": (False, "current")}
+    assert [f["tracked"] for f in dry["files"]] == [False, True, True, True, True]
+
+
+def test_changed_params_script_and_input_set_are_named_per_file(tiny_copy):
+    tiny_workflow(tiny_copy, k=2, extra=["raw.txt"])
+    (tiny_copy / "cells.py").write_text((tiny_copy / "cells.py").read_text() + "# edited\n")
+    dry = ask(tiny_copy)
+    assert dry["up_to_date"] is False
+    assert reasons(dry) == {"fig.txt": (True, "input set"), "cells.txt": (True, "code"),
+                            "pool.txt": (True, "params"), "pool.json": (True, "params")}
+    # a script change is Snakemake's code trigger, which its summary calls "ok"
+    assert {f["path"]: f["status"] for f in dry["files"]}["cells.txt"] == "ok"
+    finding = aud._snakemake_findings(dry, "fig.txt", [], [])[0]
+    assert (finding.status, finding.rules) == ("stale", ["cells", "figure", "pool"])
+    assert finding.message == ("Snakemake would rerun 4 file(s) to make fig.txt: "
+                               "pool: params (2 files); cells: code (1 file); figure: input set (1 file)")
+
+
+def test_changed_shell_command_and_edited_input(tiny_copy):
+    tiny_workflow(tiny_copy, figure_shell="sort {input} > {output}")
+    (tiny_copy / "raw.txt").write_text("raw rows, edited\n")
+    dry = ask(tiny_copy)
+    assert reasons(dry) == {"fig.txt": (True, "code"), "cells.txt": (True, "upstream"),
+                            "pool.txt": (True, "updated input"), "pool.json": (True, "updated input")}
+    assert {f["path"]: f["status"] for f in dry["files"]}["fig.txt"] == "rule implementation changed"
+
+
+def test_incomplete_file_is_an_error_not_current(tiny_copy):
+    proc = tiny_snakemake(tiny_copy, "killed.txt", check=False)
+    assert proc.returncode != 0 and (tiny_copy / "killed.txt").exists()
+    dry = ask(tiny_copy, "killed.txt")
+    assert dry["up_to_date"] is None and dry["files"] == []
+    assert "snakemake --list-changes code failed" in dry["error"] and "IncompleteFilesException" in dry["error"]
+    finding = aud._snakemake_findings(dry, "killed.txt", [], [])[0]
+    assert finding.status == "error" and "Snakemake could not be asked" in finding.message
+
+
+def test_parse_summary_reads_rows_and_refuses_other_text(tiny_copy):
+    proc = tiny_snakemake(tiny_copy, "--detailed-summary", "fig.txt")
+    rows = rerun.parse_summary(proc.stdout)
+    assert [r.path for r in rows] == ["fig.txt", "cells.txt", "pool.txt", "pool.json"]
+    assert rows[0].inputs == ("cells.txt", "pool.json") and rows[0].date and not rows[0].pending
+    assert {r.status for r in rows} == {"ok"}
+    with pytest.raises(ValueError, match="not a row"):
+        rerun.parse_summary(proc.stdout.replace("no update", "perhaps"))
+    done = said(tiny_snakemake(tiny_copy, "-n", "fig.txt"))
+    with pytest.raises(ValueError, match="no detailed summary header"):
+        rerun.parse_summary(done)
+    assert "Nothing to be done" in done and dryrun.job_counts(done) == {}
+
+
+def test_job_counts_read_the_job_stats_table_and_sum_group_rules_per_stage(tiny_copy):
+    text = said(tiny_snakemake(tiny_copy, "-n", "ft/1.g00.txt", "ft/2.g00.txt", "ft/1.g01.txt"))
+    assert dryrun.job_counts(text) == {"scaling_finetune_g00": 2, "scaling_finetune_g01": 1}
+    assert dryrun.stage_counts(text) == {"scaling_finetune": 3}
     with pytest.raises(ValueError, match="no job stats"):
-        dryrun.job_counts("Building DAG of jobs...\nWorkflowError: oops")
+        dryrun.job_counts(said(tiny_snakemake(tiny_copy, "-n", "no-such-file.txt", check=False)))
 
 
 def test_missing_snakefile_is_an_error_not_current(chain, tmp_path):

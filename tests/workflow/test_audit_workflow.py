@@ -74,9 +74,16 @@ def test_audit_names_an_edited_input(run_copy):
     res = json.loads(proc.stdout)
     assert res["status"] == "stale"
     assert f"STALE (inputs): input changed since it was used: {R}/landscape/cells.json (read by figure_landscape)" in res["reasons"]
-    # Snakemake agrees: the figure would be rebuilt because of that file
-    jobs = {j["rule"] for j in res["snakemake"]["jobs"]}
-    assert "figure_landscape" in jobs and "cells" not in jobs  # edited by hand, not by its rule
+    # Snakemake agrees: the figure's files would be rebuilt because of that
+    # file, and nothing upstream (it was edited by hand, not by its rule)
+    files = res["snakemake"]["files"]
+    rerun = {f["path"]: (f["rule"], f["reason"]) for f in files if f["rerun"]}
+    assert rerun[FIGURE] == ("figure_landscape", "updated input")
+    assert {rule for rule, _ in rerun.values()} == {"figure_landscape"}
+    assert {reason for _, reason in rerun.values()} == {"updated input"}
+    kept = [f for f in files if not f["rerun"]]
+    assert {f["rule"] for f in kept} >= {"cells", "embed_shard", "pretrain"}
+    assert {(f["reason"], f["tracked"]) for f in kept} == {("current", True)}
 
 
 def test_audit_names_a_changed_parameter(smoke_run, tmp_path):
@@ -86,7 +93,7 @@ def test_audit_names_a_changed_parameter(smoke_run, tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     stale = [line for line in proc.stdout.splitlines() if "[STALE" in line]
     assert len(stale) == 1 and "snakemake: Snakemake would rerun" in stale[0]
-    assert "cells: Params have changed since last execution" in stale[0]
+    assert "cells: params (" in stale[0]
     assert "config keys changed: cells.grid_size" in stale[0]
     assert "cells.grid_size (5 -> 3)" in proc.stdout
     # embedding and models are upstream of the change: not rerun

@@ -1,8 +1,8 @@
 """How a job runs and how its results are traced, kept apart from the
 science: the lifetime of a Snakemake job (:func:`job`, the block every script
 runs in), provenance sidecars (hashing, provenance, report) and the
-``ila-audit`` command (audit, configs, dryrun). No science module imports
-this package."""
+``ila-audit`` command (audit, configs, rerun, dryrun). No science module
+imports this package."""
 
 from .lifetime import job
 

@@ -12,13 +12,16 @@ then checks, in order:
     have their recorded sha256, else STALE (code) naming the file. A change
     elsewhere in the package source (modules no step imported) is a note,
     or STALE with `strict_code`;
-(d) config: Snakemake itself is asked (a dry run of PATH with the recorded
-    config files, or the ones given); its rerun triggers (params, input,
-    code, mtime, software-env) are the ground truth for "current", and its
-    planned jobs and reasons are reported. The recorded resolved config is
-    also compared with the resolved config of the current config files and
-    the differing keys are named. Without Snakemake (`snakemake=False`), any
-    differing key makes the file STALE (config).
+(d) config: Snakemake itself is asked what it would rerun to make PATH
+    with the recorded config files, or the ones given (its detailed summary
+    and its list of code changes, see ila.plumbing.rerun): the files it
+    would make again, each with its rule and reason (params, code, input
+    set, updated input, missing, upstream), are the ground truth for
+    "current"; files Snakemake holds no metadata for are a note. The
+    recorded resolved config is also compared with the resolved config of
+    the current config files and the differing keys are named. Without
+    Snakemake (`snakemake=False`), any differing key makes the file STALE
+    (config).
 
 Exit status: 0 current, 1 stale, 2 tampered (or the file is gone), 3 no or
 unreadable provenance, 4 a check could not be run (e.g. Snakemake failed).
@@ -37,7 +40,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from . import hashing
 from . import provenance as prov
 from .configs import config_diff, resolve_config
-from .dryrun import snakemake_dry_run
+from .rerun import UNTRACKED, ask_snakemake
 
 EXIT = {"current": 0, "stale": 1, "tampered": 2, "no-provenance": 3, "error": 4}
 
@@ -227,6 +230,37 @@ def _check_code(
     return out
 
 
+def _snakemake_findings(answer: Mapping[str, Any], target: str, diff: list[dict], findings: list[Finding]) -> list[Finding]:
+    """What Snakemake's answer (ila.plumbing.rerun.ask_snakemake) says about
+    `target`; notes on the config in `findings` are amended."""
+    if answer["error"]:
+        return [Finding("snakemake", "error", f"Snakemake could not be asked: {answer['error']}")]
+    out = []
+    untracked = [f for f in answer["files"] if f["reason"] == UNTRACKED]
+    if untracked:
+        rules = sorted({f["rule"] for f in untracked})
+        out.append(Finding(
+            "snakemake", "note",
+            f"Snakemake holds no metadata for {len(untracked)} file(s) of rule(s) {', '.join(rules)} "
+            f"({_paths(untracked)}): its params, code and input-set triggers cannot judge them",
+            None, rules,
+        ))
+    if answer["up_to_date"]:
+        for f in findings:
+            if f.check == "config" and f.status == "note" and diff:
+                f.message += " (these keys do not affect this file: Snakemake plans no job)"
+        return [Finding("snakemake", "ok", f"Snakemake: nothing to be done for {target}")] + out
+    rerun = [f for f in reversed(answer["files"]) if f["rerun"]]  # sources first
+    groups: dict[tuple[str, str], int] = {}
+    for f in rerun:
+        groups[f["rule"], f["reason"]] = groups.get((f["rule"], f["reason"]), 0) + 1
+    planned = "; ".join(f"{rule}: {reason} ({n} file{'s' if n > 1 else ''})" for (rule, reason), n in groups.items())
+    msg = f"Snakemake would rerun {len(rerun)} file(s) to make {target}: {planned}"
+    if diff:
+        msg += "; config keys changed: " + ", ".join(d["key"] for d in diff)
+    return [Finding("snakemake", "stale", msg, target, sorted({f["rule"] for f in rerun}))] + out
+
+
 def audit(
     path: str | os.PathLike,
     workdir: str | os.PathLike | None = None,
@@ -319,7 +353,7 @@ def audit(
     elif files is not None and project is not None:
         findings.append(Finding("config", "ok", "the current config equals the recorded one"))
 
-    dry = None
+    answer = None
     if snakemake:
         sf = Path(snakefile) if snakefile else (project / "Snakefile" if project else None)
         if sf is None or not sf.exists():
@@ -327,23 +361,8 @@ def audit(
         elif files is None:
             findings.append(Finding("snakemake", "error", "cannot ask Snakemake: the config files are unknown (pass --configfile)"))
         else:
-            dry = snakemake_dry_run(target, wd, sf, files or [], timeout=timeout)
-            if dry["error"]:
-                findings.append(Finding("snakemake", "error", f"snakemake -n failed: {dry['error']}"))
-            elif dry["up_to_date"]:
-                findings.append(Finding("snakemake", "ok", f"Snakemake: nothing to be done for {target}"))
-                for f in findings:
-                    if f.check == "config" and f.status == "note" and diff:
-                        f.message += " (these keys do not affect this file: Snakemake plans no job)"
-            else:
-                planned = "; ".join(
-                    j["rule"] + (f" [{j['wildcards']}]" if j["wildcards"] else "") + f": {_short(j['reason'] or '', 200)}"
-                    for j in dry["jobs"]
-                )
-                msg = f"Snakemake would rerun {len(dry['jobs'])} job(s) to make {target}: {planned}"
-                if diff:
-                    msg += "; config keys changed: " + ", ".join(d["key"] for d in diff)
-                findings.append(Finding("snakemake", "stale", msg, target, sorted({j["rule"] for j in dry["jobs"]})))
+            answer = ask_snakemake(target, wd, sf, files or [], timeout=timeout)
+            findings += _snakemake_findings(answer, target, diff, findings)
 
     statuses = {f.status for f in findings}
     if "tampered" in statuses:
@@ -354,7 +373,7 @@ def audit(
         status = "error"
     else:
         status = "current"
-    return result(status, findings, target=target, wd=wd, steps=steps, config_diff=diff, snakemake=dry, sidecar=sidecar)
+    return result(status, findings, target=target, wd=wd, steps=steps, config_diff=diff, snakemake=answer, sidecar=sidecar)
 
 
 # --------------------------------------------------------------------------
@@ -414,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("path", help="an output of the workflow (its <path>.provenance.json must exist)")
     ap.add_argument("--workdir", help="the working directory the workflow ran in (default: inferred from PATH)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
-    ap.add_argument("--no-snakemake", action="store_true", help="do not ask Snakemake (a dry run) whether PATH would be rebuilt")
+    ap.add_argument("--no-snakemake", action="store_true", help="do not ask Snakemake (its detailed summary) whether PATH would be rebuilt")
     ap.add_argument("--configfile", nargs="+", metavar="FILE", help="config files that define the current config (default: the recorded ones)")
     ap.add_argument("--snakefile", help="the workflow's Snakefile (default: the project's); its directory is the project root")
     ap.add_argument("--strict-code", action="store_true", help="any change of the package source makes PATH stale, not only modules the chain imported")

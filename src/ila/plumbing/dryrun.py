@@ -1,73 +1,12 @@
-"""What Snakemake would run: a dry run of a target, read into jobs with their
-reasons and a per-rule count (one parser for the audit and the tests)."""
+"""How many jobs of each rule a Snakemake run or dry run plans: its "Job
+stats" table, which both print (the workflow and cluster tests count with
+it). What would be rerun and why, file by file, is ila.plumbing.rerun: the
+detailed summary has one row per output file and no job ids, so it cannot
+count the jobs of a rule whose jobs write several files."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any, Sequence
-
-
-# --------------------------------------------------------------------------
-# Snakemake dry run
-
-_JOB_HEADER = re.compile(r"^(?:local)?rule (\S+):\s*$")
-_JOB_FIELD = re.compile(r"^\s+(input|output|reason|wildcards): (.*)$")
-
-
-def parse_dry_run(text: str) -> dict[str, Any]:
-    """{"up_to_date": bool, "jobs": [{"rule", "output", "reason",
-    "wildcards"}]} from the text of `snakemake -n`."""
-    if "Nothing to be done" in text:
-        return {"up_to_date": True, "jobs": []}
-    jobs: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for line in text.splitlines():
-        m = _JOB_HEADER.match(line)
-        if m:
-            current = {"rule": m.group(1), "output": [], "reason": None, "wildcards": None}
-            jobs.append(current)
-            continue
-        if current is None:
-            continue
-        f = _JOB_FIELD.match(line)
-        if f:
-            key, value = f.groups()
-            if key == "output":
-                current["output"] = [p.strip() for p in value.split(",") if p.strip()]
-            elif key in ("reason", "wildcards"):
-                current[key] = value.strip()
-        elif line.strip() == "" or line.startswith("["):
-            current = None
-    return {"up_to_date": not jobs, "jobs": [j for j in jobs if j["rule"] != "all"]}
-
-
-def snakemake_dry_run(
-    target: str,
-    workdir: Path,
-    snakefile: Path,
-    configfiles: Sequence[str] | None,
-    timeout: float = 600,
-) -> dict[str, Any]:
-    """Ask Snakemake whether `target` would be rebuilt: {"command",
-    "returncode", "up_to_date", "jobs", "error"}."""
-    cmd = [sys.executable, "-m", "snakemake", target, "-n", "--nolock", "-s", str(snakefile), "--directory", str(workdir)]
-    if configfiles:
-        cmd += ["--configfile", *[str(c) for c in configfiles]]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
-    except subprocess.TimeoutExpired:
-        return {"command": cmd, "returncode": None, "up_to_date": None, "jobs": [], "error": f"timed out after {timeout:.0f} s"}
-    text = proc.stdout + "\n" + proc.stderr
-    out: dict[str, Any] = {"command": cmd, "returncode": proc.returncode, "error": None}
-    if proc.returncode != 0:
-        tail = "\n".join(line for line in text.strip().splitlines()[-15:])
-        out.update(up_to_date=None, jobs=[], error=tail)
-        return out
-    out.update(parse_dry_run(text))
-    return out
 
 
 def job_counts(text: str) -> dict[str, int]:
