@@ -6,6 +6,9 @@ rule toy_eval_set:
     input:
         heldout=rules.ingest.output.heldout,
         mc=rules.toy_pool.output.mc,
+        # model.prompt.chat_template: the prompts are rendered by the base model's tokenizer
+        base=rules.base_model.output[0] if config["model"]["prompt"]["chat_template"] else [],
+        base_files=base_model_dir() if config["model"]["prompt"]["chat_template"] else [],
     output:
         problems=results("scaling/eval_set.jsonl"),
         mc=results("scaling/eval_mc.jsonl"),
@@ -17,7 +20,7 @@ rule toy_eval_set:
     log:
         logs("toy_eval_set.log"),
     conda:
-        "../envs/data.yaml"
+        "../envs/train.yaml" if config["model"]["prompt"]["chat_template"] else "../envs/data.yaml"
     script:
         "../scripts/toy_eval_set.py"
 

@@ -11,13 +11,19 @@ with job(snakemake) as log:
     from ila.pool.toy.choices import answer_rows
 
     p = snakemake.params
+    template = PromptTemplate(**p.prompt)
+    tokenizer = None
+    if template.chat_template:  # the base model's own chat template renders the prompts
+        from transformers import AutoTokenizer
+
+        from ila import models
+
+        tokenizer = AutoTokenizer.from_pretrained(models.read_handle(snakemake.input.base))
     heldout = io.read_parquet(snakemake.input.heldout)
-    problems, rows, ledger = benchmark_problems(
-        heldout, snakemake.input.mc, p.per_family, PromptTemplate(**p.prompt)
-    )
+    problems, rows, ledger = benchmark_problems(heldout, snakemake.input.mc, p.per_family, template, tokenizer)
     write_jsonl(problems, snakemake.output.problems)
     write_jsonl(rows, snakemake.output.mc)
-    answers, answer_ledger = answer_rows(io.read_jsonl(snakemake.input.mc), PromptTemplate(**p.prompt))
+    answers, answer_ledger = answer_rows(io.read_jsonl(snakemake.input.mc), template, tokenizer=tokenizer)
     write_jsonl(answers, snakemake.output.mc_answer)
     ledger.update(answer_ledger)
     io.write_json(snakemake.output.ledger, ledger)

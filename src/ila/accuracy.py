@@ -163,9 +163,10 @@ def score_generations(records: Sequence[dict], generations: Sequence[str | None]
     return {**acc(total), "per_family": {f: acc(st) for f, st in sorted(fam.items())}}
 
 
-def prompts_for(records: Sequence[dict], template) -> list[str]:
-    """Prompt text of each problem under the training template."""
-    return [template.format(r["instruction"], r.get("input") or "") for r in records]
+def prompts_for(records: Sequence[dict], template, tokenizer=None) -> list[str]:
+    """Prompt text of each problem under the training template (the
+    tokenizer renders it with ``model.prompt.chat_template``)."""
+    return [template.render(r, tokenizer) for r in records]
 
 
 def generation_limits(
@@ -216,7 +217,7 @@ def evaluate_model(
         model, tokenizer = load_model(model_dir, device=device)
     if max_positions is None:
         max_positions = getattr(model.config, "max_position_embeddings", None)
-    prompts = prompts_for(records, template)
+    prompts = prompts_for(records, template, tokenizer)
     bos = 1 if tokenizer.bos_token_id is not None else 0
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) + bos for p in prompts]
     limits = generation_limits(lengths, max_new_tokens, max_positions)

@@ -20,7 +20,11 @@ def rows_by_id(table: pd.DataFrame, ids: Sequence[str], what: str = "table") -> 
     return indexed.loc[list(ids)].reset_index(drop=True)
 
 
-def to_records(table: pd.DataFrame, columns: Sequence[str] = ("id", "instruction", "input", "output", "domain")) -> list[dict]:
+def to_records(
+    table: pd.DataFrame, columns: Sequence[str] = ("id", "instruction", "input", "output", "domain", "messages")
+) -> list[dict]:
+    """Rows as dicts of the named columns the table has (``messages``: the
+    whole conversation, which ``model.prompt.chat_template`` renders)."""
     cols = [c for c in columns if c in table.columns]
     return table[cols].to_dict("records")
 

@@ -216,13 +216,15 @@ def write_benchmark_tasks(
     seed: int,
     template=None,
     max_gen_toks: int = 64,
+    tokenizer=None,
 ) -> dict:
     """Two local lm-evaluation-harness tasks in ``task_dir`` on held-out toy
     problems (none whose instruction and input is a pool row's):
     ``generate_task`` (generate_until, like gsm8k: greedy generation of the
     prompt in the training template, exact match of the final "Answer:") and
     ``mc_task`` (multiple_choice, like mmlu: four lettered options). Returns
-    the number of documents of each."""
+    the number of documents of each. ``tokenizer`` renders the prompts
+    with ``model.prompt.chat_template``."""
     from ila import accuracy, benchmarks, mc
     from ila.lm.prompt import PromptTemplate
 
@@ -232,7 +234,7 @@ def write_benchmark_tasks(
     if task_dir.exists():
         shutil.rmtree(task_dir)
     task_dir.mkdir(parents=True)
-    docs = [{"prompt": template.format(p["instruction"], p["input"]), "answer": p["answer"]} for p in problems]
+    docs = [{"prompt": template.render(p, tokenizer), "answer": p["answer"]} for p in problems]
     benchmarks.write_generation_task(task_dir, generate_task, docs, max_gen_toks=max_gen_toks)
     items = mc_items(problems, seed)
     items_path = task_dir / f"{mc_task}.jsonl"
@@ -296,5 +298,5 @@ def build_all(
     keys = [(r["instruction"], r["input"]) for r in every]
     keys += [(f"{i}\n{x}" if x else i, "") for i, x in keys]
     info["tasks"] = write_benchmark_tasks(tasks_dir, keys, tasks[0], tasks[1], int(settings.get("tasks_per_family", 3)),
-                                          seed, template, max_gen_toks)
+                                          seed, template, max_gen_toks, tokenizer=tok)
     return info

@@ -125,3 +125,24 @@ def test_the_workflow_refuses_a_renamed_key_before_any_job(tmp_path):
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "scaling.seeds is now called scaling.replicates" in text
     assert "Building DAG of jobs" not in text
+
+
+def test_chat_template_is_off_by_default_and_rejected_with_the_tiny_base():
+    from ila.lm.prompt import PromptTemplate, check_config
+
+    cfg = load("config.yaml")
+    validate(cfg, SCHEMA)
+    assert cfg["model"]["prompt"]["chat_template"] is False and cfg["model"]["base"] == "tiny"
+    check_config(cfg)
+    assert PromptTemplate(**cfg["model"]["prompt"]) == PromptTemplate()
+    cfg["model"]["prompt"]["chat_template"] = True
+    with pytest.raises(ValueError, match=r"model\.prompt\.chat_template: true, but model\.base is tiny"):
+        check_config(cfg)
+    check_config({**cfg, "model": {**cfg["model"], "base": "Qwen/Qwen2.5-0.5B-Instruct"}})
+    cfg["model"]["prompt"] = {"without_input": "{instruction} {input}"}
+    with pytest.raises(ValueError, match=r"model\.prompt: without_input template needs"):
+        check_config(cfg)
+    cfg = load("config.yaml")
+    cfg["model"]["prompt"] = {"chat_template": "yes"}
+    with pytest.raises(Exception, match="chat_template"):
+        validate(cfg, SCHEMA)

@@ -270,6 +270,7 @@ def test_files_tracked_by_the_workflow_are_the_files_read(tmp_path, folder):
         ({"name": "mypool\n"}, "name:"),
         ({"pool": {"source": "hf", "hf": {"datasets": [{"name": "json", "data_files": "a.jsonl"}, {"name": " "}]}},
           "offline": False}, "pool.hf.datasets[1].name"),
+        ({"model": {"prompt": {"chat_template": True}}}, "model.prompt.chat_template: true, but model.base is tiny"),
     ],
 )
 def test_config_errors_before_any_job_name_the_key(tmp_path, change, key):

@@ -1,7 +1,9 @@
 """Tokenisation of instruction records for fine-tuning and scoring, and the
 padding collator.
 
-A record is a dict with ``id``, ``instruction``, ``input`` and ``output``.
+A record is a dict with ``id``, ``instruction``, ``input`` and ``output``
+(and, for ``model.prompt.chat_template``, optionally ``messages`` and
+``system``; the prompt is :meth:`PromptTemplate.render` of the record).
 Its sequence is::
 
     [bos]  prompt tokens  response tokens  eos
@@ -132,7 +134,7 @@ def tokenize_records(
         if rid in seen:
             raise ValueError(f"record #{i}: duplicate id {rid!r}")
         seen.add(rid)
-        prompt = template.format(rec["instruction"], rec["input"]) if condition_on_prompt else None
+        prompt = template.render(rec, tokenizer) if condition_on_prompt else None
         ex = encode_example(tokenizer, prompt, rec["output"], max_length, example_id=rid)
         examples.append(ex)
         if ex.T == 0:

@@ -31,7 +31,8 @@ The canonical columns the other stages read are derived from it
 
 Only the last assistant turn is a response (loss, depth); earlier assistant
 turns are context. :func:`chat_prompt` renders the same context with a real
-tokenizer's chat template.
+tokenizer's chat template; :func:`record_turns` reads the conversation back
+from a pool record (``model.prompt.chat_template``).
 """
 
 from __future__ import annotations
@@ -273,14 +274,47 @@ def canonical_text(turns: list[dict], single: tuple[str, str] | None = None) -> 
 def chat_prompt(messages: list[dict], tokenizer) -> tuple[str, str]:
     """(prompt, response) of a conversation for a model with a chat
     template: the context rendered by ``tokenizer.apply_chat_template`` with
-    the generation prompt, and the last assistant turn. The hook for real
-    models; the tiny model uses the prompt template on ``instruction``."""
+    the generation prompt, and the last assistant turn. Every stage
+    conditions on this prompt with ``model.prompt.chat_template``
+    (:meth:`ila.lm.prompt.PromptTemplate.render`); by default they use the
+    prompt template on ``instruction``."""
     prompt = tokenizer.apply_chat_template(
         [{"role": t["role"], "content": t["content"]} for t in messages[:-1]],
         tokenize=False,
         add_generation_prompt=True,
     )
     return prompt, messages[-1]["content"]
+
+
+def record_turns(record: Mapping) -> list[dict]:
+    """The conversation of a pool record: its ``messages`` column (a JSON
+    string, or a list of turns) when it has one, else an optional system
+    turn (a non-empty ``system``), one user turn (``instruction``, plus
+    ``"\\n\\n" + input`` when the input is non-empty) and the assistant
+    turn ``output``. The last assistant turn must be the record's output
+    (the response the stages put the loss on). Raises ValueError naming the
+    record."""
+    rid = record.get("id")
+    value = record.get("messages")
+    if isinstance(value, str) and value:
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"record {rid!r}: 'messages' is not JSON ({exc})") from None
+    if isinstance(value, list) and value:
+        try:
+            turns = _turns(value, "'messages'", "role", "content", {r: r for r in ROLES})
+            check_turns(turns)
+        except RowError as exc:
+            raise ValueError(f"record {rid!r}: {exc}") from None
+        if "output" in record and turns[-1]["content"] != record["output"]:
+            raise ValueError(f"record {rid!r}: the last assistant turn of 'messages' is not its output")
+        return turns
+    system = record.get("system")
+    turns = [{"role": "system", "content": system}] if isinstance(system, str) and system else []
+    input_ = record.get("input") or ""
+    user = record["instruction"] + (ALPACA_JOIN + input_ if input_ else "")
+    return turns + [{"role": "user", "content": user}, {"role": "assistant", "content": record.get("output", "")}]
 
 
 def messages_json(turns: list[dict]) -> str:
@@ -300,5 +334,6 @@ __all__ = [
     "detect_format",
     "messages_json",
     "parse_row",
+    "record_turns",
     "render_context",
 ]

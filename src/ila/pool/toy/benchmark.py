@@ -19,7 +19,7 @@ def _read_items(path) -> list[dict]:
 
 
 def benchmark_problems(
-    heldout: pd.DataFrame, mc_path, per_family: int, template
+    heldout: pd.DataFrame, mc_path, per_family: int, template, tokenizer=None
 ) -> tuple[list[dict], list[dict], dict]:
     """(problems, mc_rows, ledger).
 
@@ -28,9 +28,11 @@ def benchmark_problems(
     instruction, input, output, domain, labels, steps and answer (recomputed
     by the independent solver, which must agree with the response). mc_rows:
     one row per benchmark problem (:data:`ila.pool.toy.choices.MC_KEYS`),
-    ordered by family then id. Raises ValueError when a family has fewer than
-    ``per_family`` problems, when a benchmark answer is wrong, or when the
-    raw items and the benchmark rows do not name the same ids."""
+    ordered by family then id, the prompt rendered by ``template`` (and
+    ``tokenizer``, for ``model.prompt.chat_template``). Raises ValueError
+    when a family has fewer than ``per_family`` problems, when a benchmark
+    answer is wrong, or when the raw items and the benchmark rows do not
+    name the same ids."""
     if isinstance(per_family, bool) or not isinstance(per_family, int) or per_family < 0:
         raise ValueError(f"per_family must be a non-negative int (0: no exact-match problems), got {per_family!r}")
     bench = heldout[heldout["split"] == "benchmark"].sort_values("id", kind="stable")
@@ -64,7 +66,7 @@ def benchmark_problems(
     if item_ids != bench_ids:
         raise ValueError(f"{mc_path}: {len(item_ids - bench_ids)} items without a benchmark row, "
                          f"{len(bench_ids - item_ids)} benchmark rows without an item")
-    rows = sorted(mc_rows(items, template), key=lambda r: (r["family"], r["id"]))
+    rows = sorted(mc_rows(items, template, tokenizer), key=lambda r: (r["family"], r["id"]))
     ledger = {
         "drawn": len(recs),
         "kept": len(problems),

@@ -99,11 +99,11 @@ def mc_items(drawn: Sequence[tuple[dict, tuple]], seed: int) -> tuple[list[dict]
     return items, dict(sorted(ledger.items()))
 
 
-def mc_rows(items: Sequence[dict], template) -> list[dict]:
-    """The scoring rows (:data:`MC_KEYS`) of raw items, the prompt formatted
-    with `template` (an :class:`ila.lm.prompt.PromptTemplate` or anything
-    with ``format(instruction, input)``)."""
-    return [{"id": it["id"], "family": it["family"], "prompt": template.format(it["instruction"], it["input"]),
+def mc_rows(items: Sequence[dict], template, tokenizer=None) -> list[dict]:
+    """The scoring rows (:data:`MC_KEYS`) of raw items, the prompt rendered
+    by `template` (an :class:`ila.lm.prompt.PromptTemplate`; the tokenizer
+    renders it with ``model.prompt.chat_template``)."""
+    return [{"id": it["id"], "family": it["family"], "prompt": template.render(it, tokenizer),
              "choices": list(it["choices"]), "label": int(it["label"])} for it in items]
 
 
@@ -111,7 +111,7 @@ def mc_rows(items: Sequence[dict], template) -> list[dict]:
 ANSWER_SOURCES = ("wrong_answer", "flipped_task", "other_problem", "other_problem_2")
 
 
-def answer_rows(items: Sequence[dict], template, seed: int = 0) -> tuple[list[dict], dict]:
+def answer_rows(items: Sequence[dict], template, seed: int = 0, tokenizer=None) -> tuple[list[dict], dict]:
     """The answer-line variant of the benchmark (same row schema,
     :data:`MC_KEYS`): the prompt is the problem under ``template`` followed
     by the gold response's steps; the four choices are final answer lines:
@@ -139,7 +139,7 @@ def answer_rows(items: Sequence[dict], template, seed: int = 0) -> tuple[list[di
         order = list(range(4))
         random.Random(f"{seed}:{it['id']}:answer").shuffle(order)
         shuffled = [choices[k] for k in order]
-        prompt = template.format(it["instruction"], it["input"]) + (head + "\n" if head else "")
+        prompt = template.render(it, tokenizer) + (head + "\n" if head else "")
         rows.append({"id": it["id"], "family": it["family"], "prompt": prompt, "choices": shuffled,
                      "label": order.index(0)})
     return rows, {"answer_items": len(rows), "answer_items_skipped": skipped}
