@@ -16,6 +16,7 @@ rule benchmark_run:
         add_bos_token=config["benchmarks"]["add_bos_token"],
         device=config["device"],
         seed=config["seed"],
+        chat_template=config["model"]["prompt"]["chat_template"],
     wildcard_constraints:
         method=selection_method_pattern(),
         key=SCALING_KEY,

@@ -15,6 +15,7 @@ with job(snakemake, torch=True) as log:
         num_fewshot=p.num_fewshot,
         add_bos_token=p.add_bos_token,
         seed=p.seed,
+        chat_template=p.chat_template,
     )
     result.update(method=snakemake.wildcards.method, key=snakemake.wildcards.key)
     io.write_json(snakemake.output[0], result)

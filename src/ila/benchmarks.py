@@ -97,10 +97,13 @@ def evaluate(
     add_bos_token: bool = True,
     dtype: str = "float32",
     seed: int = 0,
+    chat_template: bool = False,
 ) -> dict:
     """Run lm-evaluation-harness on a model folder or hub name and return
     {task: {metric: value}} (JSON-safe: NaN becomes None) plus the number
-    of evaluated samples per task."""
+    of evaluated samples per task. ``chat_template``: lm-eval renders each
+    request with the model's chat template (``model.prompt.chat_template``,
+    as every other stage then does)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import lm_eval
 
@@ -119,6 +122,7 @@ def evaluate(
         numpy_random_seed=seed,
         torch_random_seed=seed,
         fewshot_random_seed=seed,
+        apply_chat_template=bool(chat_template),
     )
     out: dict = {"tasks": {}, "n_samples": {}}
     for task, metrics in results["results"].items():

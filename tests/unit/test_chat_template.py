@@ -190,3 +190,27 @@ def test_depth_scores_are_the_response_loss_after_the_chat_template_prompt(tmp_p
             logp = torch.log_softmax(model(torch.tensor([ids])).logits[0].double(), -1)
         manual = -sum(float(logp[i - 1, ids[i]]) for i in range(len(prompt), len(ids)))
         assert T == len(ids) - len(prompt) and loss == pytest.approx(manual, rel=1e-4)
+
+
+def test_lm_eval_benchmarks_render_requests_with_the_chat_template(tmp_path):
+    """A tiny model taught one answer under the chat-rendered prompt answers
+    lm-eval's request when lm-eval renders it with the chat template
+    (benchmarks.evaluate(chat_template=True), what the benchmark rule passes
+    for model.prompt.chat_template), and not from the bare prompt."""
+    from ila import benchmarks
+    from ila.lm.train import FinetuneSettings, finetune
+
+    base, _, tok = tiny_base(tmp_path / "model")
+    tok.chat_template = CHATML
+    tok.save_pretrained(base)
+    taught = {"instruction": "Add the numbers.", "input": "20 + 6", "output": "Answer: 26", "domain": "add"}
+    records = [dict(taught, id=f"copy{i}") for i in range(16)]
+    finetune(base, records, FinetuneSettings(epochs=8, lr=2e-2, batch_size=4, max_length=128, warmup_ratio=0.0),
+             CHAT, seed=0, out_dir=str(tmp_path / "tuned"), threads=1)
+    user = taught["instruction"] + "\n\n" + taught["input"]  # the user turn record_turns builds
+    benchmarks.write_generation_task(tmp_path / "tasks", "chat_local", [{"prompt": user, "answer": "26"}], max_gen_toks=12)
+    run = {"include_path": str(tmp_path / "tasks"), "batch_size": 1}
+    chat = benchmarks.evaluate(str(tmp_path / "tuned"), ["chat_local"], chat_template=True, **run)
+    bare = benchmarks.evaluate(str(tmp_path / "tuned"), ["chat_local"], chat_template=False, **run)
+    assert chat["tasks"]["chat_local"]["exact_match,final_answer"] == 1.0
+    assert bare["tasks"]["chat_local"]["exact_match,final_answer"] == 0.0
