@@ -161,3 +161,11 @@ def test_rule_files_write_wildcards_plainly():
     escaped = [f"{p.name}:{n}" for p in sorted((ROOT / "rules").glob("*.smk"))
                for n, line in enumerate(p.read_text().splitlines(), 1) if "{{" in line or "}}" in line]
     assert escaped == []
+
+
+def test_no_module_of_the_package_is_over_500_lines():
+    """A module that grows past 500 lines has more than one job: it becomes a
+    package (like regression/ or pool/toy/)."""
+    long = {str(p.relative_to(PACKAGE)): n for p in sorted(PACKAGE.rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
+    assert long == {}
