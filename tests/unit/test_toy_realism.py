@@ -300,7 +300,9 @@ def test_mc_items_gold_distractors_and_flips():
     assert flips >= 90 and ledger["sorting"]["flipped_task"] == 20 and ledger["counting"]["flipped_task"] == 0
     assert set(labels) == {0, 1, 2, 3}  # the gold's position is shuffled
     assert mc_items(drawn, seed=5)[0] == items
-    rows = mc_rows(items, type("T", (), {"format": staticmethod(lambda i, x: f"Q: {i}\n{x}\nA:\n")})())
+    from ila.lm.prompt import PromptTemplate
+
+    rows = mc_rows(items, PromptTemplate(with_input="Q: {instruction}\n{input}\nA:\n", without_input="Q: {instruction}\nA:\n"))
     assert all(tuple(r) == MC_KEYS for r in rows) and rows[0]["prompt"].startswith("Q: ")
 
 
