@@ -28,7 +28,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# configs/rehearsal.yaml end to end on local stand-ins (15-25 minutes on 2 cores).
+# configs/rehearsal.yaml end to end on local stand-ins (~15 minutes on 2 cores).
 test-rehearsal: $(STAMP)
 	$(BIN)/python -m pytest tests/workflow/test_rehearsal_workflow.py -m rehearsal $(PYTEST_ARGS)
 
