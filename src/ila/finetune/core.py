@@ -59,12 +59,11 @@ def group_inputs(spec: GroupSpec) -> dict:
     }
 
 
-def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str], inputs: dict | None = None) -> dict:
+def fingerprint(spec: GroupSpec, run: RunSpec, train_ids: list[str], inputs: dict) -> dict:
     """What a run's result depends on: a staged result is reused only when
-    all of it is unchanged. ``inputs``: :func:`group_inputs` of ``spec``
-    (computed here when not given)."""
-    shared = group_inputs(spec) if inputs is None else inputs
-    body = io.dumps_json({**shared, "recipe": _recipe_part(spec), "seed": run.seed, "ids": io.sha256_ids(train_ids),
+    all of it is unchanged. ``inputs``: :func:`group_inputs` of ``spec``,
+    hashed once a group."""
+    body = io.dumps_json({**inputs, "recipe": _recipe_part(spec), "seed": run.seed, "ids": io.sha256_ids(train_ids),
                           "fields": run.fields, "keep_model": run.model_dir is not None})
     return {"sha256": hashlib.sha256(body.encode("utf-8")).hexdigest()}
 
