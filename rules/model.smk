@@ -7,12 +7,25 @@
 BASE_MODEL_PRIORITY = 10
 
 
+def corpus_inputs(wildcards):
+    """The ingested pool and held-out rows, which the worked problems of the
+    corpus must not repeat (only when there are worked problems)."""
+    if not config["model"]["tiny"]["worked_problems"]:
+        return {}
+    return {"pool": rules.ingest.output.pool, "heldout": rules.ingest.output.heldout}
+
+
 rule corpus:
     priority: BASE_MODEL_PRIORITY
+    input:
+        unpack(corpus_inputs),
     output:
         results("models/corpus.jsonl"),
     params:
         max_chars=config["model"]["tiny"]["corpus_chars"],
+        worked_problems=config["model"]["tiny"]["worked_problems"],
+        toy={k: config["pool"]["toy"][k] for k in ("families", "min_depth", "max_depth")},
+        seed=config["seed"],
     log:
         logs("corpus.log"),
     conda:

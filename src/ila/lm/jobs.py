@@ -15,6 +15,21 @@ from .prompt import PromptTemplate
 log = logging.getLogger(__name__)
 
 
+def pretraining_corpus(docstrings: Sequence[str], worked: Sequence[str], seed: int) -> list[str]:
+    """The tiny base model's corpus: the docstring documents, and, when there
+    are worked problems (:mod:`ila.pool.toy.worked`), both kinds shuffled
+    together by a generator seeded from `seed`, so every pretraining block
+    mixes them. Without worked problems the docstrings come back as they
+    are, in their order."""
+    if not worked:
+        return list(docstrings)
+    import random
+
+    docs = [*docstrings, *worked]
+    random.Random(f"ila.lm.corpus:{seed}").shuffle(docs)
+    return docs
+
+
 def read_corpus(path: str) -> list[str]:
     """Documents of a corpus file written by the corpus job (JSON Lines with
     a `text` field)."""
