@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import math
 import sys
 import tempfile
 import time
@@ -79,9 +78,9 @@ def score(model, tokenizer, items, mc_rows, answer_rows) -> dict:
     out = {}
     for name, rows in (("mc", mc_rows), ("mc_answer", answer_rows)):
         frame = mc.score_items(model, tokenizer, rows)
-        scored = frame[frame["scored"]]
-        p, n = float(scored["correct"].mean()), len(scored)
-        out[name] = {"items": n, "accuracy": p, "se": math.sqrt(p * (1 - p) / n), "chance": 0.25}
+        summary = mc.summarize(frame)
+        out[name] = {"items": summary["n"], "accuracy": summary["mc_accuracy"], "se": summary["mc_accuracy_se"],
+                     "chance": summary["chance"], "per_family": summary["per_family"]}
         if name == "mc":
             out[name]["picked"] = dict(sorted(collections.Counter(
                 kinds[r["id"]][int(x.pred)] for r, x in zip(rows, frame.itertuples()) if x.scored).items()))
