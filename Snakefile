@@ -19,12 +19,14 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 
 
 # Combinations the schema cannot express, rejected before any job.
+from ila.devloss import check_config as check_devloss
 from ila.finetune.settings import check_config as check_finetune
 from ila.lm.prompt import check_config as check_prompt
 from ila.pool.checks import check_pool_config
 from ila.scaling.settings import check_config as check_scaling
 
 check_finetune(config)
+check_devloss(config)
 check_prompt(config)
 check_scaling(config)
 check_pool_config(config)

@@ -180,6 +180,37 @@ def calibration_names(settings: Mapping) -> list[str]:
     return [f"{stem}-s{s}" for stem, _, _ in calibration_knobs(settings) for s in settings["calibration_seeds"]]
 
 
+def check_config(config: Mapping) -> None:
+    """A config whose ILA reading needs the dev-loss model must give it
+    enough dev-evaluated runs to fit (at least len(FEATURES) + 2): every
+    calibration run, plus the regression study's subsets when
+    selection.ila.model_data has them and regression.enabled. Too few is a
+    ValueError naming the keys, before any job (the fit would fail after
+    every calibration fine-tune). A model given in selection.ila.calibration
+    needs no runs."""
+    sel = config["selection"]
+    settings = sel["ila"]
+    if not (set(sel["methods"]) | {sel["export_method"]}) & set(MODELLED) or settings["calibration"]:
+        return
+    n_cal = len(calibration_names(settings))
+    reg = config["regression"]
+    n_reg = 0
+    if "regression" in settings["model_data"] and reg["enabled"]:
+        from ila.regression.design import subset_names
+
+        n_reg = len(subset_names(reg["design"], reg["coverage_levels"], list(reg["depth_bands"]), reg["seeds"],
+                                 reg["n_random"]))
+    need = len(FEATURES) + 2
+    if n_cal + n_reg < need:
+        raise ValueError(
+            f"the dev-loss model needs at least {need} dev-evaluated runs to fit, this config gives it {n_cal + n_reg} "
+            f"({n_cal} calibration runs: selection.ila.kappas x windows x calibration_seeds; {n_reg} regression "
+            f"subsets: regression.enabled {reg['enabled']}, selection.ila.model_data {list(settings['model_data'])}); "
+            "add calibration knobs or seeds, enable the regression study, or give a fitted model in "
+            "selection.ila.calibration"
+        )
+
+
 def selection_features(record: Mapping, domains: Sequence[str], dev_mix: Mapping[str, float]) -> dict[str, float]:
     """Features of a selection from its record (coverage_occupied and
     mean_RID, as :func:`ila.selection.select` measured them on the pool it

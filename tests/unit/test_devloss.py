@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,3 +49,35 @@ def test_domain_shift_has_the_same_bits_under_every_hash_seed():
     assert len(outs) == 1
     first, reordered = outs.pop().split()
     assert first == reordered and math.isclose(float(first), 0.5 * sum(abs((i + 1) / 55 - 0.1) for i in range(10)))
+
+
+def _resolved(*over):
+    from ila.plumbing.configs import resolve_config
+
+    root = Path(__file__).resolve().parents[2]
+    return resolve_config(root, [str(root / o) for o in over])
+
+
+def test_too_few_runs_for_the_dev_loss_model_fail_before_any_job(tmp_path):
+    """The rehearsal's 3 calibration runs fit the model only with its 6
+    regression subsets; without them the config is rejected naming the keys."""
+    cfg = _resolved("configs/rehearsal.yaml")
+    devloss.check_config(cfg)  # 3 calibration + 6 regression runs
+    cfg["regression"]["enabled"] = False
+    with pytest.raises(ValueError, match=r"at least 5 dev-evaluated runs.*gives it 3 .*selection\.ila\.kappas.*"
+                                         r"regression\.enabled False"):
+        devloss.check_config(cfg)
+    ok = [dict(cfg, selection={**cfg["selection"], "ila": {**cfg["selection"]["ila"], "calibration_seeds": [0, 1]}}),
+          dict(cfg, selection={**cfg["selection"], "ila": {**cfg["selection"]["ila"], "calibration": "model.json"}}),
+          dict(cfg, selection={**cfg["selection"], "methods": ["random", "deita"], "export_method": "random"})]
+    for c in ok:  # 6 calibration runs; a fitted model given; no method that needs the model
+        devloss.check_config(c)
+    cfg["regression"]["enabled"] = True
+    cfg["selection"]["ila"]["model_data"] = ["calibration"]
+    with pytest.raises(ValueError, match="gives it 3"):
+        devloss.check_config(cfg)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).resolve().parents[2] / "configs").glob("*.yaml")))
+def test_every_shipped_config_gives_the_dev_loss_model_enough_runs(name):
+    devloss.check_config(_resolved(f"configs/{name}"))
