@@ -28,9 +28,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# configs/rehearsal.yaml end to end on local stand-ins (~15 minutes on 2 cores).
+# configs/rehearsal.yaml end to end on local stand-ins, then the GPU check's
+# script with CPU stand-ins (bench/gpu_check.sh --cpu); ~25 minutes on 2 cores.
 test-rehearsal: $(STAMP)
-	$(BIN)/python -m pytest tests/workflow/test_rehearsal_workflow.py -m rehearsal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/workflow/test_rehearsal_workflow.py tests/workflow/test_gpu_check.py -m rehearsal $(PYTEST_ARGS)
 
 CLUSTER_SITE := $(VENV)/cluster-plugins
 
