@@ -264,9 +264,12 @@ for g in range(2):
         output: f"ft/{{seed}}.g{g:02d}.txt"
         shell: "echo {wildcards.seed} > {output}"
 
+# The pause: Snakemake's local executor starts a job's thread before it
+# writes the job's incomplete marker, so a kill in the job's first moments
+# could beat the marker (seen once on a loaded machine).
 rule killed:
     output: "killed.txt"
-    shell: "echo partial > {output}; kill -9 $PPID"
+    shell: "echo partial > {output}; sleep 1; kill -9 $PPID"
 """
 
 
