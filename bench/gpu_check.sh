@@ -146,7 +146,7 @@ if [ "$CPU" = 1 ]; then PART2="torchrun, gloo, DDP + activation checkpointing"; 
 echo "part 2 ($PART2): $(( $(date +%s) - t0 )) s"
 
 "$PY" - "$WORK" "$R" <<'EOF'
-import glob, json, os, re, sys
+import glob, os, re, sys
 import pandas as pd
 from ila import io
 from ila.selection.scorers import DeitaScorer
