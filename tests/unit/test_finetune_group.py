@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,6 +52,15 @@ def test_recipe_and_execution_are_told_apart_in_one_place():
     FinetuneSettings(**recipe(cfg, 128))  # the recipe is exactly the settings' keywords
 
 
+def test_the_jobs_threads_are_shared_by_its_processes(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert Execution(threads=16, processes=4).process_threads() == 4  # the launcher, before torchrun
+    assert Execution(threads=2).process_threads() == 2
+    assert Execution(threads=3, processes=2).process_threads() == 1
+    monkeypatch.setenv("WORLD_SIZE", "2")  # a rank of a launch made elsewhere (srun torchrun)
+    assert Execution(threads=8, processes=1).process_threads() == 4
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("group")
@@ -87,10 +97,13 @@ def start(spec: GroupSpec, execution: Execution, where: Path) -> subprocess.Pope
     return subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def run(spec, execution, where):
+def run(spec, execution, where, log=None):
+    """Run the group to its end; its stderr is appended to ``log`` when given."""
     proc = start(spec, execution, where)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-4000:]
+    if log is not None:
+        log.append(err)
     return {r.name: io.read_json(r.metrics) for r in spec.runs}
 
 
@@ -176,9 +189,13 @@ def test_two_processes_resume_from_checkpoints_to_the_same_metrics(setup, tmp_pa
     resumed = run(spec, two, tmp_path)["a"]
     assert resumed["resumed"] is True and resumed["processes"] == 2
 
+    err = []
     straight = run(make_spec(root, base, "a", tmp_path / "straight", long), Execution(threads=2, processes=2),
-                   tmp_path)["a"]
+                   tmp_path, log=err)["a"]
     assert straight["processes"] == 2 and straight["resumed"] is False
+    # the job's 2 threads are shared by its 2 processes: one each, never 2 each on 2 cores
+    said = sorted(re.findall(r"process (\d) of 2: training on (\d+) torch thread", err[0]))
+    assert said == [("0", "1"), ("1", "1")], err[0][-2000:]
     assert without_timing(resumed, RESUME) == without_timing(straight, RESUME)
 
     one = run(make_spec(root, base, "a", tmp_path / "one", long), Execution(), tmp_path)["a"]

@@ -197,7 +197,7 @@ def _train(spec: GroupSpec, run: RunSpec, shared: _Shared, train_rows: list[dict
         spec.settings,
         spec.template,
         seed=run.seed,
-        threads=execution.threads,
+        threads=execution.process_threads(),
         device=spec.device,
         checkpoint_dir=paths["trainer"] if execution.checkpoint_steps > 0 else None,
         checkpoint_steps=execution.checkpoint_steps,
@@ -298,8 +298,7 @@ def run_group(spec: GroupSpec, execution: Execution) -> list[dict]:
     their outputs; returns the runs' metrics (rank 0; {} on other ranks)."""
     from ila.runtime import torch_threads
 
-    per_process = max(1, execution.threads // max(1, int(os.environ.get("WORLD_SIZE", "1"))))
-    torch_threads(per_process)
+    torch_threads(execution.process_threads())
     shared = _Shared(spec)
     log.info("group of %d run(s): base, pool and evaluation sets read in %.1f s", len(spec.runs), shared.seconds)
     results = [_run_one(spec, run, shared, execution) for run in spec.runs]

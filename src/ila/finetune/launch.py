@@ -27,8 +27,7 @@ def run(spec: GroupSpec, execution: Execution) -> None:
         spec_path = os.path.join(tmp, "spec.json")
         with open(spec_path, "w", encoding="utf-8") as fh:
             fh.write(spec.to_json())
-        per_process = max(1, execution.threads // execution.processes)
-        env = dict(os.environ, OMP_NUM_THREADS=str(per_process))
+        env = dict(os.environ, OMP_NUM_THREADS=str(execution.process_threads()))
         cmd = [
             sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={execution.processes}",
             "-m", "ila.finetune.launch", spec_path, str(execution.threads), str(execution.checkpoint_steps),

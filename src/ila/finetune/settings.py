@@ -10,6 +10,7 @@ tells the two apart.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 #: keys of the config's `finetune` section that say how a run executes, not what it computes
@@ -38,6 +39,14 @@ class Execution:
     def __post_init__(self) -> None:
         if self.threads < 1 or self.processes < 1 or self.checkpoint_steps < 0:
             raise ValueError(f"invalid execution settings {self}")
+
+    def process_threads(self) -> int:
+        """Torch threads of each training process: the job's threads shared
+        among its processes (under torchrun, WORLD_SIZE of them). Two
+        processes of a 2-thread job take one each; the job's count in every
+        process would oversubscribe its cores."""
+        world = int(os.environ.get("WORLD_SIZE", self.processes))
+        return max(1, self.threads // max(1, world))
 
     @classmethod
     def from_config(cls, finetune_cfg: dict, threads: int) -> "Execution":

@@ -234,6 +234,8 @@ def finetune_model(
         )
         if resume:
             log.info("resuming from %s", resume)
+        log.info("process %s of %d: training on %d torch thread(s)", os.environ.get("RANK", "0"), world_size(),
+                 torch.get_num_threads())
         result = trainer.train(resume_from_checkpoint=resume)
     finally:
         if scratch is not None:
