@@ -326,10 +326,9 @@ def devloss_regression_inputs():
 
 def ila_needs_model():
     """Whether a method that chooses its knob with the dev-loss model is used."""
-    from ila.devloss import MODELLED
+    from ila.devloss import needs_model
 
-    used = set(config["selection"]["methods"]) | {config["selection"]["export_method"]}
-    return bool(used & set(MODELLED))
+    return needs_model(config)
 
 
 def ila_model_path():

@@ -12,9 +12,8 @@ with job(snakemake) as log:
 
     p = snakemake.params
     docstrings = corpus.generic_corpus(max_chars=p.max_chars)
-    worked = []
+    worked, banned = [], set()
     if p.worked_problems:
-        banned = set()
         for path in (snakemake.input.pool, snakemake.input.heldout):
             rows = io.read_parquet(path, columns=["instruction", "input"])
             banned.update(zip(rows["instruction"], rows["input"]))
@@ -24,4 +23,4 @@ with job(snakemake) as log:
     io.write_text(snakemake.output[0], "".join(json.dumps({"text": d}, ensure_ascii=False) + "\n" for d in docs))
     log.info("corpus: %d docstring documents (%d characters), %d worked problems (%d characters), kept apart "
              "from %d pool and held-out problems", len(docstrings), sum(map(len, docstrings)), len(worked),
-             sum(map(len, worked)), len(banned) if worked else 0)
+             sum(map(len, worked)), len(banned))

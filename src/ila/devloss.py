@@ -180,6 +180,13 @@ def calibration_names(settings: Mapping) -> list[str]:
     return [f"{stem}-s{s}" for stem, _, _ in calibration_knobs(settings) for s in settings["calibration_seeds"]]
 
 
+def needs_model(config: Mapping) -> bool:
+    """Whether a method the config uses (a scaling method or the export
+    method) chooses its knob with the dev-loss model."""
+    sel = config["selection"]
+    return bool((set(sel["methods"]) | {sel["export_method"]}) & set(MODELLED))
+
+
 def check_config(config: Mapping) -> None:
     """A config whose ILA reading needs the dev-loss model must give it
     enough dev-evaluated runs to fit (at least len(FEATURES) + 2): every
@@ -188,9 +195,8 @@ def check_config(config: Mapping) -> None:
     ValueError naming the keys, before any job (the fit would fail after
     every calibration fine-tune). A model given in selection.ila.calibration
     needs no runs."""
-    sel = config["selection"]
-    settings = sel["ila"]
-    if not (set(sel["methods"]) | {sel["export_method"]}) & set(MODELLED) or settings["calibration"]:
+    settings = config["selection"]["ila"]
+    if not needs_model(config) or settings["calibration"]:
         return
     n_cal = len(calibration_names(settings))
     reg = config["regression"]

@@ -78,6 +78,15 @@ def test_too_few_runs_for_the_dev_loss_model_fail_before_any_job(tmp_path):
         devloss.check_config(cfg)
 
 
+def test_the_model_is_needed_when_a_scaling_or_the_export_method_is_modelled():
+    def sel(methods, export):
+        return {"selection": {"methods": methods, "export_method": export}}
+
+    assert devloss.needs_model(sel(["ila", "random"], "random"))
+    assert devloss.needs_model(sel(["random"], "ila"))  # the exported subset alone
+    assert not devloss.needs_model(sel(["random", "ila-roundrobin"], "ila-roundrobin"))
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).resolve().parents[2] / "configs").glob("*.yaml")))
 def test_every_shipped_config_gives_the_dev_loss_model_enough_runs(name):
     devloss.check_config(_resolved(f"configs/{name}"))
