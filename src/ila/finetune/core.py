@@ -207,13 +207,12 @@ def _train(spec: GroupSpec, run: RunSpec, shared: _Shared, train_rows: list[dict
     )
 
 
-def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: dict, train_ids: list[str]) -> dict:
+def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, model, train: dict, train_ids: list[str]) -> dict:
     """Losses on the evaluation sets and the task benchmark of the tuned
-    model in memory (rank 0)."""
+    model in memory (rank 0; a plain module, see ila.lm.trainer.tuned_model)."""
     from ila.lm.scoring import dev_loss
 
     t_eval = time.perf_counter()
-    model = trainer.model
     metrics = _train_metrics(train, run.seed)
     for name, (records, tokens) in shared.evals.items():
         losses = dev_loss(model, shared.tokenizer, records, spec.template, spec.settings.max_length,
@@ -249,7 +248,7 @@ def _evaluate(spec: GroupSpec, run: RunSpec, shared: _Shared, trainer, train: di
 
 
 def _run_one(spec: GroupSpec, run: RunSpec, shared: _Shared, execution: Execution) -> dict:
-    from ila.lm.trainer import save_atomic
+    from ila.lm.trainer import save_atomic, tuned_model
 
     train_ids = io.read_ids(run.ids)
     if not train_ids:
@@ -264,12 +263,14 @@ def _run_one(spec: GroupSpec, run: RunSpec, shared: _Shared, execution: Executio
     train_rows = rec.to_records(rec.rows_by_id(shared.pool, train_ids, "pool"))
     t0 = time.perf_counter()
     trainer, tokenizer, train = _train(spec, run, shared, train_rows, execution)
-    if run.model_dir:
-        save_atomic(trainer, tokenizer, paths["model"])
+    # every rank: under FSDP the shards are gathered to rank 0, which saves and evaluates alone
+    model = tuned_model(trainer, lambda: copy.deepcopy(shared.model))
     metrics = {}
     if trainer.is_world_process_zero():
+        if run.model_dir:
+            save_atomic(model, tokenizer, paths["model"])
         if spec.kind == "study":
-            metrics = _evaluate(spec, run, shared, trainer, train, train_ids)
+            metrics = _evaluate(spec, run, shared, model, train, train_ids)
         else:
             metrics = train
             metrics["seconds"] = time.perf_counter() - t0

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .data import PaddingCollator, pad_token_id
 from .model import ModelShape, build_model, n_parameters
-from .trainer import SCHEDULERS, ListDataset, check_device, check_positive, loss_curve, save_atomic, training_args, world_size
+from .trainer import SCHEDULERS, ListDataset, check_device, check_positive, loss_curve, save_tuned, training_args, world_size
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def pretrain(
             model=model, args=args, train_dataset=dataset, data_collator=PaddingCollator(pad_token_id(tokenizer))
         )
         result = trainer.train()
-        save_atomic(trainer, tokenizer, out_dir)
+        save_tuned(trainer, tokenizer, out_dir)
     curve = loss_curve(trainer.state.log_history)
     steps = int(trainer.state.global_step)
     return {

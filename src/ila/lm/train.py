@@ -4,7 +4,8 @@ instruction records with the loss on response tokens only (see
 :mod:`ila.lm.data`). Deterministic on CPU: the same inputs and seed give
 bit-identical weights. Checkpoints resume only the run that wrote them
 (a fingerprint beside them); the tuned model is saved atomically
-(:func:`ila.lm.trainer.save_atomic`).
+(:func:`ila.lm.trainer.save_atomic`; under FSDP the shards are
+gathered first, :func:`ila.lm.trainer.tuned_model`).
 
 Under torchrun (WORLD_SIZE > 1) the Trainer runs data-parallel; on CPU the
 gloo backend is used. Only rank 0 writes the output folder.
@@ -36,6 +37,7 @@ from .trainer import (
     per_device_batch,
     save_atomic,
     training_args,
+    tuned_model,
     world_size,
 )
 
@@ -141,6 +143,13 @@ def _check_resume_fingerprint(checkpoint_dir: str, fp: dict) -> None:
         write_json(path, fp)
 
 
+def _load_base(base: str):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+
+
 def finetune_model(
     base: str,
     records: Sequence[dict],
@@ -162,7 +171,8 @@ def finetune_model(
     checkpoints kept (None: all); ``callbacks``: extra TrainerCallbacks.
     ``model`` / ``tokenizer``: the base already loaded from ``base`` (a job
     that trains several runs loads it once; the model is trained in place,
-    so pass a fresh copy per run). See :func:`finetune`."""
+    so pass a fresh copy per run; under FSDP, take it through
+    :func:`ila.lm.trainer.tuned_model`). See :func:`finetune`."""
     from ila.runtime import torch_threads
 
     torch_threads(threads)
@@ -174,7 +184,7 @@ def finetune_model(
             "{activation_checkpointing: true} instead (configs/rehearsal.yaml)"
         )
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer
+    from transformers import AutoTokenizer, Trainer
 
     t0 = time.perf_counter()
     if checkpoint_steps < 0:
@@ -189,7 +199,7 @@ def finetune_model(
         raise ValueError(f"no trainable record among {len(records)} (every one has T == 0)")
     dataset = ListDataset([{"input_ids": e.input_ids, "labels": e.labels} for e in usable])
     if model is None:
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+        model = _load_base(base)
 
     resume = None
     scratch = None
@@ -302,13 +312,16 @@ def finetune(
     trainer, tokenizer, metrics = finetune_model(
         base, records, settings, template, seed, threads, device, checkpoint_dir, checkpoint_steps
     )
-    if save_model and out_dir is not None:
-        save_atomic(trainer, tokenizer, out_dir)
-    if dev_records is not None and trainer.is_world_process_zero():
-        from .scoring import dev_loss
+    model = tuned_model(trainer, lambda: _load_base(base))
+    if trainer.is_world_process_zero():
+        if save_model and out_dir is not None:
+            save_atomic(model, tokenizer, out_dir)
+        if dev_records is not None:
+            from .scoring import dev_loss
 
-        metrics["dev"] = dev_loss(
-            trainer.model, tokenizer, dev_records, template, settings.max_length, dev_batch_size, device, dev_clip
-        )
+            metrics["dev"] = dev_loss(
+                model, tokenizer, dev_records, template, settings.max_length, dev_batch_size, device, dev_clip
+            )
+    trainer.accelerator.wait_for_everyone()
     metrics["seconds"] = time.perf_counter() - t0
     return metrics

@@ -131,11 +131,72 @@ def loss_curve(log_history: list[dict]) -> list[tuple[int, float]]:
     return [(int(h["step"]), float(h["loss"])) for h in log_history if "loss" in h and "step" in h]
 
 
-def save_atomic(trainer, tokenizer, out_dir: str | os.PathLike) -> None:
-    """Save model and tokenizer to a temporary folder beside ``out_dir``,
-    then swap it into place (rank 0 only)."""
-    if trainer.is_world_process_zero():
-        with atomic_dir(out_dir) as tmp:
-            trainer.model.save_pretrained(str(tmp))
-            tokenizer.save_pretrained(str(tmp))
+def sharded(trainer) -> bool:
+    """Whether the trainer holds its weights in shards across the processes
+    (FSDP, DeepSpeed): then no process alone can run or save the model."""
+    return bool(trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled)
+
+
+def gather_full_model(module, fresh):
+    """The weights of a sharded ``module`` (FSDP 1 or 2, or a plain or DDP
+    module) gathered into ``fresh()``, an untrained model of the same
+    architecture, on rank 0's CPU; None on the other ranks. A collective:
+    every rank calls it. The full state dict has the unwrapped model's names
+    (FSDP's and activation checkpointing's wrappers removed), so it loads
+    strictly."""
+    import torch.distributed as dist
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    state = get_model_state_dict(module, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    if dist.is_initialized() and dist.get_rank() != 0:
+        return None
+    model = fresh()
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def tuned_model(trainer, fresh=None):
+    """The trained model as one plain module that rank 0 can save and
+    evaluate alone; every rank must call it. Under FSDP or DeepSpeed each
+    process holds a shard of the weights, and a forward pass or a
+    ``state_dict`` on rank 0 alone waits for the others for ever: there the
+    full weights are gathered into ``fresh()`` (default: the architecture
+    built from the model's config) and moved to the training device, and the
+    other ranks get None. Otherwise ``trainer.model`` itself, on every rank."""
+    if not sharded(trainer):
+        return trainer.model
+    if fresh is None:
+        from transformers import AutoModelForCausalLM
+
+        config = trainer.model.config
+        fresh = lambda: AutoModelForCausalLM.from_config(config)  # noqa: E731
+    if trainer.is_deepspeed_enabled:  # ZeRO-3 consolidates its partitions through accelerate
+        state = trainer.accelerator.get_state_dict(trainer.model_wrapped)
+        model = None
+        if trainer.is_world_process_zero():
+            model = fresh()
+            model.load_state_dict(state, strict=True)
+    else:
+        model = gather_full_model(trainer.model, fresh)
     trainer.accelerator.wait_for_everyone()
+    return model.to(trainer.args.device) if model is not None else None
+
+
+def save_tuned(trainer, tokenizer, out_dir: str | os.PathLike, fresh=None):
+    """:func:`tuned_model`, saved atomically by rank 0 to ``out_dir``;
+    every rank calls it and gets the model (None on the other ranks of a
+    sharded trainer)."""
+    model = tuned_model(trainer, fresh)
+    if trainer.is_world_process_zero():
+        save_atomic(model, tokenizer, out_dir)
+    trainer.accelerator.wait_for_everyone()
+    return model
+
+
+def save_atomic(model, tokenizer, out_dir: str | os.PathLike) -> None:
+    """Save a plain model (:func:`tuned_model`) and its tokenizer to a
+    temporary folder beside ``out_dir``, then swap it into place. Rank 0
+    calls it."""
+    with atomic_dir(out_dir) as tmp:
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
