@@ -167,12 +167,13 @@ def finetune_model(
 ):
     """Fine-tune ``base`` (loaded with ``from_pretrained``) on ``records``
     and return ``(trainer, tokenizer, metrics)`` without saving the model;
-    ``trainer.model`` is the tuned model. ``checkpoint_keep``: newest
-    checkpoints kept (None: all); ``callbacks``: extra TrainerCallbacks.
-    ``model`` / ``tokenizer``: the base already loaded from ``base`` (a job
-    that trains several runs loads it once; the model is trained in place,
-    so pass a fresh copy per run; under FSDP, take it through
-    :func:`ila.lm.trainer.tuned_model`). See :func:`finetune`."""
+    ``trainer.model`` is the tuned model (under FSDP or DeepSpeed only a
+    shard of it: take it through :func:`ila.lm.trainer.tuned_model`).
+    ``checkpoint_keep``: newest checkpoints kept (None: all); ``callbacks``:
+    extra TrainerCallbacks. ``model`` / ``tokenizer``: the base already
+    loaded from ``base`` (a job that trains several runs loads it once; the
+    model is trained in place, so pass a fresh copy per run). See
+    :func:`finetune`."""
     from ila.runtime import torch_threads
 
     torch_threads(threads)
