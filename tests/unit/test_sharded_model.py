@@ -4,8 +4,9 @@ gathered before rank 0 saves or evaluates it alone.
 Under FSDP each process holds a shard of every weight, so a forward pass or
 a state_dict on rank 0 alone waits for the other ranks for ever (that is
 how the fine-tunes' rank-0 evaluation would hang on a multi-GPU node).
-Here two real gloo processes shard a tiny Llama with torch's FSDP2 on CPU,
-train it two steps, and rank 0 evaluates and saves the gathered model
+Here two real gloo processes shard a tiny Llama with torch's FSDP2 on CPU
+(each decoder layer wrapped for activation checkpointing, as paper.yaml's
+fsdp_config asks), train it two steps, and rank 0 evaluates and saves the gathered model
 alone; its loss must equal the loss the sharded model computes with every
 rank, and the saved folder must load back to the same loss.
 """
@@ -24,6 +25,7 @@ from test_lm_support import tiny_base  # noqa: E402
 RANK_SCRIPT = r'''
 import copy, json, sys
 import torch, torch.distributed as dist
+from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import apply_activation_checkpointing, checkpoint_wrapper
 from torch.distributed.fsdp import fully_shard
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -35,9 +37,13 @@ dist.init_process_group("gloo")
 rank = dist.get_rank()
 template = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
 model = copy.deepcopy(template)
+# as paper.yaml's fsdp_config has it: each decoder layer checkpointed and sharded
+apply_activation_checkpointing(model, checkpoint_wrapper_fn=checkpoint_wrapper,
+                               check_fn=lambda m: type(m).__name__ == "LlamaDecoderLayer")
 for layer in model.model.layers:
     fully_shard(layer)
 fully_shard(model)
+assert any("_checkpoint_wrapped_module" in name for name, _ in model.named_parameters())
 g = torch.Generator().manual_seed(0)
 opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
 for _ in range(2):  # the same batch on every rank

@@ -8,6 +8,7 @@ the metrics of the uninterrupted run."""
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import time
@@ -101,6 +102,12 @@ def test_every_fine_tune_ran_as_two_torchrun_processes(rehearsal_run):
         loss = m["dev_loss"] if "/regression/" in str(path) else m["test_loss"]  # scaling runs are judged on test
         assert m["resumed"] is False and math.isfinite(loss)
     assert not any((rehearsal_run / R / "checkpoints").rglob("checkpoint-*")), "checkpoints are removed once a run is done"
+    # the job's 2 cores are shared by its 2 processes: one torch thread each, never 2 each
+    logs = sorted((rehearsal_run / R / "logs/scaling_finetune").glob("*.log"))
+    assert len(logs) == len(METHODS) * len(KEYS)
+    for log in logs:
+        said = sorted(re.findall(r"process (\d) of 2: training on (\d+) torch thread", log.read_text()))
+        assert said == [("0", "1"), ("1", "1")], log
 
 
 def test_benchmark_table_from_lm_eval(rehearsal_run):
