@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
 from test_lm_support import tiny_base  # noqa: E402
 
@@ -89,3 +91,42 @@ def test_rank_zero_evaluates_and_saves_the_gathered_model_alone(tmp_path):
     assert abs(got["alone"] - got["sharded"]) < 1e-5 * got["sharded"], got
     assert got["reloaded"] == got["alone"], got
     assert got["tied"] and got["kinds"] == ["Parameter"], got  # plain tensors, the tied head kept tied
+
+
+def _flags(fsdp: bool, deepspeed: bool):
+    """The two switches of a transformers Trainer that :func:`sharded` reads
+    (a Trainer with FSDP or DeepSpeed needs GPUs or DeepSpeed to build)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(is_fsdp_enabled=fsdp, is_deepspeed_enabled=deepspeed)
+
+
+def test_an_unsharded_trainer_hands_over_its_own_model(tmp_path):
+    from transformers import Trainer
+
+    from ila.lm.model import load_causal_lm
+    from ila.lm.trainer import ListDataset, sharded, training_args, tuned_model
+
+    base, _, _ = tiny_base(tmp_path / "base")
+    args = training_args(str(tmp_path / "out"), seed=0, lr=1e-3, batch_size=2, weight_decay=0.0,
+                         lr_scheduler="constant", warmup_steps=0.0, logging_steps=1, device="cpu")
+    trainer = Trainer(model=load_causal_lm(base), args=args, train_dataset=ListDataset([]))
+    assert not sharded(trainer)
+    assert tuned_model(trainer) is trainer.model  # no copy: the one-process runs' results are untouched
+    assert sharded(_flags(fsdp=True, deepspeed=False))
+
+
+def test_only_zero3_counts_as_sharded():
+    """ZeRO-1 and ZeRO-2 shard the optimizer state and gradients, not the
+    weights: their model is whole on every process and needs no gather."""
+    pytest.importorskip("deepspeed", reason="the deepspeed extra is not installed")
+    from transformers.integrations.deepspeed import HfDeepSpeedConfig, unset_hf_deepspeed_config
+
+    from ila.lm.trainer import sharded
+
+    try:
+        for stage, expected in ((1, False), (2, False), (3, True)):
+            config = HfDeepSpeedConfig({"zero_optimization": {"stage": stage}, "train_micro_batch_size_per_gpu": 1})
+            assert sharded(_flags(fsdp=False, deepspeed=True)) is expected, (stage, config)
+    finally:
+        unset_hf_deepspeed_config()

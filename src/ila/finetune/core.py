@@ -155,14 +155,14 @@ class _Shared:
     dev set (tokenised) and task problems."""
 
     def __init__(self, spec: GroupSpec):
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
         from ila.lm.data import tokenize_records
+        from ila.lm.model import load_causal_lm
 
         t0 = time.perf_counter()
         self.tokenizer = AutoTokenizer.from_pretrained(spec.base)
-        self.model = AutoModelForCausalLM.from_pretrained(spec.base, dtype=torch.float32)
+        self.model = load_causal_lm(spec.base)
         self.pool = io.read_parquet(spec.pool)
         rows = self.pool
         if spec.heldout:

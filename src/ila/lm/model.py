@@ -1,6 +1,8 @@
 """The tiny decoders the project builds from a shape: the embedded base model
 (Llama architecture) and the rehearsal's stand-ins (a Qwen2 base, Llama
-Deita scorers), saved and loaded like any Hugging Face causal LM."""
+Deita scorers), saved and loaded like any Hugging Face causal LM; and
+:func:`load_causal_lm`, the one ``from_pretrained`` of a causal LM that
+fine-tuning and scoring share."""
 
 from __future__ import annotations
 
@@ -82,6 +84,22 @@ def build_model(tokenizer, shape: ModelShape = ModelShape(), seed: int = 0):
         use_cache=True,
     )
     return model_class(config)
+
+
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+def load_causal_lm(name_or_path: str, dtype: str = "float32"):
+    """``AutoModelForCausalLM.from_pretrained(name_or_path)`` (a local folder
+    or a Hugging Face name) with its weights in ``dtype``, one of
+    :data:`DTYPES`; on the CPU, in training mode (as ``from_pretrained``
+    leaves it)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    return AutoModelForCausalLM.from_pretrained(name_or_path, dtype=getattr(torch, dtype))
 
 
 def n_parameters(model) -> int:

@@ -17,20 +17,18 @@ from typing import Sequence
 from .data import IGNORE_INDEX, PaddingCollator, pad_token_id, tokenize_records
 from .prompt import PromptTemplate
 
-_DTYPES = ("float32", "bfloat16", "float16")
-
 
 def load_model(name_or_path: str, device: str = "cpu", dtype: str = "float32"):
     """Load ``(model, tokenizer)`` with ``from_pretrained`` (a local folder
     or a Hugging Face name), move the model to ``device`` and put it in eval
-    mode. ``dtype``: one of float32, bfloat16, float16."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    mode. ``dtype``: one of float32, bfloat16, float16
+    (:func:`ila.lm.model.load_causal_lm`)."""
+    from transformers import AutoTokenizer
 
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+    from .model import load_causal_lm
+
+    model = load_causal_lm(name_or_path, dtype)
     tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-    model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=getattr(torch, dtype))
     model.to(device)
     model.eval()
     return model, tokenizer

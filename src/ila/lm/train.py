@@ -26,6 +26,7 @@ from typing import Sequence
 from ila.io import sha256_ids
 
 from .data import PaddingCollator, pad_token_id, tokenize_records
+from .model import load_causal_lm
 from .prompt import PromptTemplate
 from .trainer import (
     MANAGED_TRAINER_ARGS,
@@ -143,13 +144,6 @@ def _check_resume_fingerprint(checkpoint_dir: str, fp: dict) -> None:
         write_json(path, fp)
 
 
-def _load_base(base: str):
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    return AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-
-
 def finetune_model(
     base: str,
     records: Sequence[dict],
@@ -200,7 +194,7 @@ def finetune_model(
         raise ValueError(f"no trainable record among {len(records)} (every one has T == 0)")
     dataset = ListDataset([{"input_ids": e.input_ids, "labels": e.labels} for e in usable])
     if model is None:
-        model = _load_base(base)
+        model = load_causal_lm(base)
 
     resume = None
     scratch = None
@@ -313,7 +307,7 @@ def finetune(
     trainer, tokenizer, metrics = finetune_model(
         base, records, settings, template, seed, threads, device, checkpoint_dir, checkpoint_steps
     )
-    model = tuned_model(trainer, lambda: _load_base(base))
+    model = tuned_model(trainer, lambda: load_causal_lm(base))
     if trainer.is_world_process_zero():
         if save_model and out_dir is not None:
             save_atomic(model, tokenizer, out_dir)

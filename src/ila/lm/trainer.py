@@ -132,9 +132,27 @@ def loss_curve(log_history: list[dict]) -> list[tuple[int, float]]:
 
 
 def sharded(trainer) -> bool:
-    """Whether the trainer holds its weights in shards across the processes
-    (FSDP, DeepSpeed): then no process alone can run or save the model."""
-    return bool(trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled)
+    """Whether the trainer holds the model's weights in shards across the
+    processes (FSDP, DeepSpeed ZeRO-3): then no process alone can run or
+    save the model. ZeRO-1 and ZeRO-2 shard only the optimizer state (and
+    the gradients); every process holds the whole model."""
+    if trainer.is_fsdp_enabled:
+        return True
+    if trainer.is_deepspeed_enabled:
+        from transformers.integrations import is_deepspeed_zero3_enabled
+
+        return is_deepspeed_zero3_enabled()
+    return False
+
+
+def _rank0_model(state, fresh, is_rank0: bool):
+    """``fresh()`` with the gathered full ``state`` loaded strictly, on rank
+    0; None on the other ranks."""
+    if not is_rank0:
+        return None
+    model = fresh()
+    model.load_state_dict(state, strict=True)
+    return model
 
 
 def gather_full_model(module, fresh):
@@ -148,17 +166,13 @@ def gather_full_model(module, fresh):
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
     state = get_model_state_dict(module, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
-    if dist.is_initialized() and dist.get_rank() != 0:
-        return None
-    model = fresh()
-    model.load_state_dict(state, strict=True)
-    return model
+    return _rank0_model(state, fresh, not dist.is_initialized() or dist.get_rank() == 0)
 
 
 def tuned_model(trainer, fresh=None):
     """The trained model as one plain module that rank 0 can save and
-    evaluate alone; every rank must call it. Under FSDP or DeepSpeed each
-    process holds a shard of the weights, and a forward pass or a
+    evaluate alone; every rank must call it. Under FSDP or DeepSpeed ZeRO-3
+    each process holds a shard of the weights, and a forward pass or a
     ``state_dict`` on rank 0 alone waits for the others for ever: there the
     full weights are gathered into ``fresh()`` (default: the architecture
     built from the model's config) and moved to the training device, and the
@@ -172,21 +186,18 @@ def tuned_model(trainer, fresh=None):
         fresh = lambda: AutoModelForCausalLM.from_config(config)  # noqa: E731
     if trainer.is_deepspeed_enabled:  # ZeRO-3 consolidates its partitions through accelerate
         state = trainer.accelerator.get_state_dict(trainer.model_wrapped)
-        model = None
-        if trainer.is_world_process_zero():
-            model = fresh()
-            model.load_state_dict(state, strict=True)
+        model = _rank0_model(state, fresh, trainer.is_world_process_zero())
     else:
         model = gather_full_model(trainer.model, fresh)
     trainer.accelerator.wait_for_everyone()
     return model.to(trainer.args.device) if model is not None else None
 
 
-def save_tuned(trainer, tokenizer, out_dir: str | os.PathLike, fresh=None):
+def save_tuned(trainer, tokenizer, out_dir: str | os.PathLike):
     """:func:`tuned_model`, saved atomically by rank 0 to ``out_dir``;
     every rank calls it and gets the model (None on the other ranks of a
     sharded trainer)."""
-    model = tuned_model(trainer, fresh)
+    model = tuned_model(trainer)
     if trainer.is_world_process_zero():
         save_atomic(model, tokenizer, out_dir)
     trainer.accelerator.wait_for_everyone()
