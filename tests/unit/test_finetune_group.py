@@ -221,3 +221,40 @@ def test_settings_that_cannot_run_together_are_rejected_before_any_job():
         check_config({**base, "finetune": {**base["finetune"], "threads": 1}})
     with pytest.raises(ValueError, match="finetune: .*learning_rate"):
         check_config({**base, "finetune": {**base["finetune"], "trainer_args": {"learning_rate": 1.0}}})
+
+
+def test_sharded_training_that_cannot_finish_is_rejected_before_any_job(tmp_path, monkeypatch):
+    """FSDP on CPU (accelerate would train plain DDP and say nothing) and a
+    ZeRO-3 config that cannot gather the tuned weights for rank 0 (every
+    fine-tune would fail after training) fail when the config is checked,
+    naming the key, the file and the line."""
+    import json
+
+    from ila.finetune.settings import check_config
+
+    base = {"device": "cpu", "model": {"max_length": 128}, "finetune": {"batch_size": 16, "processes": 2, "threads": 2}}
+
+    def with_args(device="cpu", **trainer_args):
+        return {**base, "device": device, "finetune": {**base["finetune"], "trainer_args": trainer_args}}
+
+    with pytest.raises(ValueError, match=r"finetune.trainer_args.fsdp needs device: cuda"):
+        check_config(with_args(fsdp=True, fsdp_config={"activation_checkpointing": True}))
+    check_config(with_args("cuda", fsdp=True))
+    check_config(with_args(activation_checkpointing=True))
+
+    monkeypatch.chdir(tmp_path)  # a relative path is read from the workflow's folder
+    zero3 = {"zero_optimization": {"stage": 3}, "train_micro_batch_size_per_gpu": "auto"}
+    (tmp_path / "ds.json").write_text(json.dumps(zero3))
+    with pytest.raises(ValueError, match=r"ds.json: zero_optimization.stage 3 needs .*gather_16bit"):
+        check_config(with_args("cuda", deepspeed="ds.json"))
+    with pytest.raises(ValueError, match=r"finetune.trainer_args.deepspeed: zero_optimization.stage 3"):
+        check_config(with_args("cuda", deepspeed=zero3))
+    gathered = {**zero3, "zero_optimization": {"stage": 3, "stage3_gather_16bit_weights_on_model_save": True}}
+    (tmp_path / "ds.json").write_text(json.dumps(gathered))
+    check_config(with_args("cuda", deepspeed="ds.json"))
+    check_config(with_args("cuda", deepspeed={"zero_optimization": {"stage": 2}}))  # ZeRO-2: the model stays whole
+    with pytest.raises(ValueError, match=r"deepspeed: missing.json: no such file"):
+        check_config(with_args("cuda", deepspeed="missing.json"))
+    (tmp_path / "bad.json").write_text('{"zero_optimization": {\n  "stage": 3,\n}}\n')
+    with pytest.raises(ValueError, match=r"bad.json, line 3: not JSON"):
+        check_config(with_args("cuda", deepspeed="bad.json"))

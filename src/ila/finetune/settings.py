@@ -10,6 +10,7 @@ tells the two apart.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -79,3 +80,48 @@ def check_config(config: dict) -> None:
         FinetuneSettings(**recipe(ft, config["model"]["max_length"]))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"finetune: {exc}") from None
+    trainer_args = ft.get("trainer_args") or {}
+    if trainer_args.get("fsdp") and config.get("device", "cpu") == "cpu":
+        raise ValueError(
+            "finetune.trainer_args.fsdp needs device: cuda: accelerate turns FSDP on only for accelerator devices and "
+            "drops it on CPU without a word (device: cpu would train plain DDP); on CPU use "
+            "finetune.trainer_args: {activation_checkpointing: true} instead (configs/rehearsal.yaml)"
+        )
+    if trainer_args.get("deepspeed"):
+        check_deepspeed(trainer_args["deepspeed"])
+
+
+def deepspeed_config(value) -> tuple[dict, str]:
+    """``finetune.trainer_args.deepspeed`` as the Trainer will read it (a
+    mapping, or the path of a JSON file relative to the workflow's folder)
+    and where it came from; ValueError naming the file and line when the
+    file is missing or is not JSON."""
+    if isinstance(value, dict):
+        return value, "finetune.trainer_args.deepspeed"
+    path = str(value)
+    if not os.path.isfile(path):
+        raise ValueError(f"finetune.trainer_args.deepspeed: {path}: no such file (give a JSON file or a mapping)")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            loaded = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"finetune.trainer_args.deepspeed: {path}, line {exc.lineno}: not JSON ({exc.msg})") from None
+    if not isinstance(loaded, dict):
+        raise ValueError(f"finetune.trainer_args.deepspeed: {path}: a DeepSpeed config is a JSON object")
+    return loaded, path
+
+
+def check_deepspeed(value) -> None:
+    """A DeepSpeed config the fine-tunes can finish with. Under ZeRO-3 each
+    process holds a partition of every weight and the tuned model is
+    consolidated on rank 0 to be saved and evaluated; DeepSpeed does that
+    only with ``zero_optimization.stage3_gather_16bit_weights_on_model_save:
+    true``, and without it accelerate raises when the first run has trained."""
+    ds, where = deepspeed_config(value)
+    zero = ds.get("zero_optimization") or {}
+    if zero.get("stage") == 3 and zero.get("stage3_gather_16bit_weights_on_model_save") is not True:
+        raise ValueError(
+            f"{where}: zero_optimization.stage 3 needs zero_optimization.stage3_gather_16bit_weights_on_model_save: "
+            "true: rank 0 saves and evaluates each tuned model whole, and ZeRO-3 gathers its partitions only then "
+            "(without it every fine-tune fails once it has trained)"
+        )
