@@ -3,13 +3,14 @@ a change reruns."""
 
 import json
 import shutil
+import subprocess
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from workflow_support import ROOT, planned_jobs, snakemake
+from workflow_support import ROOT, SNAKEMAKE, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -98,7 +99,15 @@ def test_nothing_to_do_after_a_complete_run(smoke_run):
     proc = snakemake(smoke_run, "-n")
     seconds = time.perf_counter() - t0
     assert planned_jobs(proc) == {}
-    assert seconds < 5.0, f"a dry run with nothing to do took {seconds:.1f} s"
+    # The budget is 5 s on an idle machine; on a loaded one it is measured
+    # beside the run: 3.5x Snakemake's own start-up (`--version`: 1.3 s on
+    # idle cores here, the default config's no-op dry run 2.4x that), so a
+    # slow DAG build fails on any machine and a busy machine alone does not.
+    t0 = time.perf_counter()
+    subprocess.run(SNAKEMAKE + ["--version"], capture_output=True, check=True, cwd=smoke_run)
+    start_up = time.perf_counter() - t0
+    budget = max(5.0, 3.5 * start_up)
+    assert seconds < budget, f"a dry run with nothing to do took {seconds:.1f} s (budget {budget:.1f} s)"
 
 
 def test_editing_a_script_reruns_its_rule(smoke_run, tmp_path):
