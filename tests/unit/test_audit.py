@@ -409,6 +409,7 @@ def test_main_prints_lineage_and_returns_the_exit_code(chain, capsys):
     lineage = out.split("checks:")[0]
     assert lineage.index("1. ingest") < lineage.index("2. cells") < lineage.index("3. figure")
     assert "params:  grid_size=5" in lineage and "inputs:  raw.txt" in lineage and "script:  scripts/job.py" in lineage
+    assert f"machine: {hashing.machine_summary(hashing.machine_record())}\n" in lineage and "machines" not in lineage
     assert out.rstrip().endswith("verdict: CURRENT (exit 0)")
     (chain / "raw.txt").write_text("edited")
     assert aud.main([str(chain / "fig.png"), "--no-snakemake", "--json"]) == 1
@@ -416,6 +417,15 @@ def test_main_prints_lineage_and_returns_the_exit_code(chain, capsys):
     assert data["status"] == "stale" and data["exit_code"] == 1
     assert data["reasons"] == ["STALE (inputs): input changed since it was used: raw.txt (read by ingest)"]
     assert [s["rule"] for s in data["steps"]] == ["ingest", "cells", "figure"]
+
+
+def test_lineage_names_the_machines_of_a_chain_that_ran_on_several(chain):
+    res = aud.audit(chain / "fig.png", snakemake=False)
+    res.steps[0]["machine"] = {"system": "Linux", "arch": "x86_64", "cpu": "Other CPU", "isa": ["avx512f"], "cpus": 64}
+    res.steps[1].pop("machine")  # a sidecar written before machines were recorded
+    text = aud.format_lineage(res)
+    here = hashing.machine_summary(hashing.machine_record())
+    assert f"machine: {here}; the chain ran on 2 machines\n" in text
 
 
 def test_directory_output_is_audited_as_a_whole(tmp_path):

@@ -4,6 +4,7 @@ determinism, and that a failed job leaves no sidecar."""
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -174,6 +175,41 @@ def test_job_record_content(tmp_path, monkeypatch):
     assert "ila/io.py" in step["package"]["modules"] and "ila/plumbing/provenance.py" not in step["package"]["modules"]
     assert rec.modules["ila/io.py"] == sha((hashing.package_dir() / "io.py").read_bytes())
     assert step["software_sha256"] == hashing.sha256_json(rec.software)
+    # the machine, as far as it can change a number (no host name)
+    assert step["machine"] == hashing.machine_record()
+    assert set(step["machine"]) == {"system", "arch", "cpu", "isa", "cpus"} and step["machine"]["cpus"] == os.cpu_count()
+    assert socket.gethostname() not in json.dumps(step["machine"])
+
+
+X86_CPUINFO = """processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Platinum 8480+
+flags\t\t: fpu vme sse4_2 avx avx2 fma f16c avx512f avx512bw avx512dq avx512vl avx512_bf16 amx_tile amx_bf16 hypervisor
+
+processor\t: 1
+model name\t: ignored: the first processor's name
+flags\t\t: fpu
+"""
+
+ARM_CPUINFO = """processor\t: 0
+BogoMIPS\t: 243.75
+Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid sve sve2 i8mm bf16
+CPU implementer\t: 0x41
+"""
+
+
+def test_cpu_model_and_isa_flags_from_cpuinfo():
+    assert hashing.cpu_from_cpuinfo(X86_CPUINFO) == (
+        "Intel(R) Xeon(R) Platinum 8480+",
+        ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16",
+         "amx_tile", "amx_bf16"],
+    )
+    assert hashing.cpu_from_cpuinfo(ARM_CPUINFO) == (None, ["asimd", "asimdhp", "sve", "sve2", "bf16", "i8mm"])
+    assert hashing.cpu_from_cpuinfo("") == (None, [])
+    m = {"system": "Linux", "arch": "x86_64", "cpu": "AMD EPYC", "isa": ["avx", "avx2", "fma"], "cpus": 2}
+    assert hashing.machine_summary(m) == "AMD EPYC (x86_64, 2 CPUs; avx avx2 fma)"
+    assert hashing.machine_summary({"arch": "arm64", "cpu": None, "isa": [], "cpus": None}) == "unknown CPU (arm64)"
+    assert hashing.machine_summary(None) is None
 
 
 def test_config_files_are_none_when_not_exported(tmp_path):
@@ -406,6 +442,9 @@ def test_report_tables_list_every_product_and_each_step_once(tmp_path):
     assert t.steps.loc[2, "inputs"] == "cells.txt;pool.txt" and t.steps.loc[2, "outputs"] == "fig.png;fig.pdf"
     assert set(t.software["package"]) == {"python", *hashing.SOFTWARE} and set(t.software["steps"]) == {3}
     assert dict(zip(t.config["key"], t.config["value"])) == {"name": "t", "seed": "0"}
+    here = hashing.machine_summary(hashing.machine_record())
+    assert list(t.steps["machine"]) == [here] * 3 and list(p["machine"].iloc[:3]) == [here] * 3
+    assert p["machine"].isna().tolist() == [False] * 3 + [True]
     out = {n: tmp_path / f"{n}.csv" for n in ("products", "steps", "software", "config")}
     report.write_report_tables(["fig.png"], workdir=tmp_path, **out)
     assert out["steps"].read_text().splitlines()[0].startswith("step,rule,wildcards,params")

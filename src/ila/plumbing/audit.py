@@ -396,6 +396,9 @@ def format_lineage(res: AuditResult) -> str:
     lines.append("git: " + (f"{git['commit'][:12]}{' (dirty tree)' if git.get('dirty') else ''}" if git else "(none)"))
     soft = sc.get("software", {}).get(job["software_sha256"], {})
     lines.append("software: " + ", ".join(f"{k} {v}" for k, v in soft.items() if v))
+    machines = {hashing.machine_summary(s.get("machine")) for s in steps} - {None}
+    lines.append("machine: " + (hashing.machine_summary(job.get("machine")) or "(not recorded)")
+                 + (f"; the chain ran on {len(machines)} machines" if len(machines) > 1 else ""))
     lines.append("")
     lines.append(f"lineage: {len(steps)} step(s), sources first")
     for i, step in enumerate(steps, 1):

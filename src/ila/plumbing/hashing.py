@@ -193,6 +193,60 @@ def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str | None]:
     return out
 
 
+# The instruction-set flags that choose torch's CPU kernels (and so the last
+# bits of every sum a model computes): x86's SIMD levels, Arm's vector units.
+ISA_FLAGS = (
+    "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni",
+    "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8", "asimd", "asimdhp", "sve", "sve2", "bf16", "i8mm",
+)
+
+
+def cpu_from_cpuinfo(text: str) -> tuple[str | None, list[str]]:
+    """(model name, the :data:`ISA_FLAGS` it has, in that order) from the
+    text of Linux's /proc/cpuinfo (x86's "model name" and "flags", Arm's
+    "Features"; the first processor's)."""
+    model, flags = None, set()
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key = key.strip().lower()
+        if key in ("model name", "hardware", "cpu model") and model is None:
+            model = value.strip() or None
+        elif key in ("flags", "features") and not flags:
+            flags = set(value.split())
+    return model, [f for f in ISA_FLAGS if f in flags]
+
+
+_MACHINE: dict[str, Any] | None = None
+
+
+def machine_record() -> dict[str, Any]:
+    """The machine a step ran on, as far as it can change a number: system,
+    architecture, CPU model, the instruction-set flags torch's kernels
+    dispatch on, and the logical CPU count. No host name. Read once a process
+    (the same bytes for every job on one machine)."""
+    global _MACHINE
+    if _MACHINE is None:
+        model, isa = None, []
+        try:
+            model, isa = cpu_from_cpuinfo(Path("/proc/cpuinfo").read_text(errors="replace"))
+        except OSError:
+            pass
+        _MACHINE = {"system": platform.system(), "arch": platform.machine(), "cpu": model or platform.processor() or None,
+                    "isa": isa, "cpus": os.cpu_count()}
+    return dict(_MACHINE)
+
+
+def machine_summary(machine: Mapping[str, Any] | None) -> str | None:
+    """One line for tables and the audit: "AMD EPYC (x86_64, 2 CPUs; avx avx2 fma)"."""
+    if not machine:
+        return None
+    isa = " ".join(machine.get("isa") or [])
+    inner = ", ".join(str(x) for x in (machine.get("arch"), f"{machine.get('cpus')} CPUs" if machine.get("cpus") else None) if x)
+    return f"{machine.get('cpu') or 'unknown CPU'} ({inner}{'; ' + isa if isa else ''})"
+
+
 def project_root() -> Path | None:
     """The workflow's project directory: $ILA_PROJECT_ROOT, else the
     repository holding the package source (the directory two levels above

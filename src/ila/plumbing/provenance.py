@@ -13,7 +13,10 @@ the file last. Each step records
   (``ila/**/*.py``) and the package modules the job imported;
 - the sha256 of the resolved config and the config files given to Snakemake;
 - the git commit of the project and whether its tree was dirty;
-- the sha256 of the software versions table.
+- the sha256 of the software versions table;
+- the machine: system, architecture, CPU model, the instruction-set flags
+  torch's CPU kernels dispatch on, logical CPUs (torch sums in an order that
+  depends on them, so two machines can differ in the last bits).
 
 The resolved configs, software tables and module hashes are stored once per
 sidecar, keyed by their hash (``configs``, ``software``, ``packages``: per
@@ -55,6 +58,7 @@ from .hashing import (
     hash_path,
     json_safe,
     loaded_modules,
+    machine_record,
     package_files,
     package_hash,
     project_root,
@@ -204,6 +208,7 @@ def job_record(
         "config": {"sha256": sha256_json(config), "files": configfiles_from_env(workdir, project)},
         "software_sha256": sha256_json(software),
         "git": git_state(project),
+        "machine": machine_record(),
     }
     return JobRecord(step=step, config=config, software=software, modules=modules, cache=cache)
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .hashing import rel_path, sha256_json, sidecar_path
+from .hashing import machine_summary, rel_path, sha256_json, sidecar_path
 from .provenance import read_sidecar
 
 # --------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def report_tables(paths: Sequence[str | os.PathLike], workdir: str | os.PathLike
         if not car_path.exists():
             products.append({"file": rel, "status": "no provenance", "sha256": None, "rule": None, "script": None,
                              "params": None, "steps": 0, "chain": None, "config_sha256": None, "git_commit": None,
-                             "git_dirty": None})
+                             "git_dirty": None, "machine": None})
             continue
         car = read_sidecar(car_path)
         chain = []
@@ -84,6 +84,7 @@ def report_tables(paths: Sequence[str | os.PathLike], workdir: str | os.PathLike
                     "outputs": ";".join(o["path"] for o in step["outputs"]),
                     "config_sha256": step["config"]["sha256"],
                     "software_sha256": step["software_sha256"],
+                    "machine": machine_summary(step.get("machine")),
                 })
             chain.append(step_index[ident])
         software.update(car["software"])
@@ -102,6 +103,7 @@ def report_tables(paths: Sequence[str | os.PathLike], workdir: str | os.PathLike
             "config_sha256": job["config"]["sha256"],
             "git_commit": git.get("commit"),
             "git_dirty": git.get("dirty"),
+            "machine": machine_summary(job.get("machine")),
         })
     soft_rows = [
         {"software_sha256": sha, "package": name, "version": version, "steps": used_software.get(sha, 0)}
@@ -116,9 +118,10 @@ def report_tables(paths: Sequence[str | os.PathLike], workdir: str | os.PathLike
     ]
     return ReportTables(
         products=pd.DataFrame(products, columns=["file", "status", "sha256", "rule", "script", "params", "steps", "chain",
-                                                 "config_sha256", "git_commit", "git_dirty"]),
+                                                 "config_sha256", "git_commit", "git_dirty", "machine"]),
         steps=pd.DataFrame(steps, columns=["step", "rule", "wildcards", "params", "threads", "script", "script_sha256",
-                                           "package_sha256", "inputs", "outputs", "config_sha256", "software_sha256"]),
+                                           "package_sha256", "inputs", "outputs", "config_sha256", "software_sha256",
+                                           "machine"]),
         software=pd.DataFrame(soft_rows, columns=["software_sha256", "package", "version", "steps"]),
         config=pd.DataFrame(config_rows, columns=["config_sha256", "key", "value"]),
     )
