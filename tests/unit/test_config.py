@@ -146,3 +146,44 @@ def test_chat_template_is_off_by_default_and_rejected_with_the_tiny_base():
     cfg["model"]["prompt"] = {"chat_template": "yes"}
     with pytest.raises(Exception, match="chat_template"):
         validate(cfg, SCHEMA)
+
+
+def _leaves(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _leaves(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
+def test_power_config_reruns_the_default_full_pool_points_with_more_replicates():
+    """configs/power.yaml changes only which scaling points run and what is
+    predicted: everything upstream (pool, base, cells, RIDs, calibration,
+    dev-loss model) is the default's, and the seeds of a point depend only
+    on the master seed and the point, so its replicates 0-4 are the default
+    run's full-pool runs."""
+    from snakemake.utils import update_config
+
+    from ila.scaling.grid import grid, run_seed, selection_seed
+
+    power = load("configs/power.yaml")
+    assert {k for k, _ in _leaves(power)} == {
+        "name", "selection.methods", "scaling.pool_fractions", "scaling.budgets", "scaling.fixed_budget",
+        "scaling.replicates", "scaling.predictions"}
+    default = load("config.yaml")
+    cfg = copy.deepcopy(default)
+    update_config(cfg, power)
+    validate(cfg, SCHEMA)
+    validate(default, SCHEMA)  # fills the schema's defaults, as the workflow does
+    assert set(power["selection"]["methods"]) <= set(default["selection"]["methods"])
+    assert len(power["scaling"]["replicates"]) >= 4 * len(default["scaling"]["replicates"])
+    sc, dc = cfg["scaling"], default["scaling"]
+    ours = set(grid(sc["pool_fractions"], sc["budgets"], sc["fixed_budget"], sc["replicates"], sc["grid"]))
+    theirs = [p for p in grid(dc["pool_fractions"], dc["budgets"], dc["fixed_budget"], dc["replicates"], dc["grid"])
+              if p.fraction == 1.0]
+    assert theirs and set(theirs) <= ours
+    assert {run_seed(cfg["seed"], "ila", p) for p in theirs} == {run_seed(default["seed"], "ila", p) for p in theirs}
+    assert selection_seed(cfg["seed"], 0) == selection_seed(default["seed"], 0)
+    # written before the run: ids that do not clash with another config's, each deciding one comparison
+    assert [p["id"] for p in sc["predictions"]] == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    assert all(p["kind"] == "difference" for p in sc["predictions"])
