@@ -6,6 +6,7 @@ from them)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -218,7 +219,15 @@ def cpu_from_cpuinfo(text: str) -> tuple[str | None, list[str]]:
     return model, [f for f in ISA_FLAGS if f in flags]
 
 
-_MACHINE: dict[str, Any] | None = None
+@functools.lru_cache(maxsize=1)
+def _machine() -> tuple[tuple[str, Any], ...]:
+    model, isa = None, []
+    try:
+        model, isa = cpu_from_cpuinfo(Path("/proc/cpuinfo").read_text(errors="replace"))
+    except OSError:
+        pass
+    return (("system", platform.system()), ("arch", platform.machine()), ("cpu", model or platform.processor() or None),
+            ("isa", tuple(isa)), ("cpus", os.cpu_count()))
 
 
 def machine_record() -> dict[str, Any]:
@@ -226,25 +235,18 @@ def machine_record() -> dict[str, Any]:
     architecture, CPU model, the instruction-set flags torch's kernels
     dispatch on, and the logical CPU count. No host name. Read once a process
     (the same bytes for every job on one machine)."""
-    global _MACHINE
-    if _MACHINE is None:
-        model, isa = None, []
-        try:
-            model, isa = cpu_from_cpuinfo(Path("/proc/cpuinfo").read_text(errors="replace"))
-        except OSError:
-            pass
-        _MACHINE = {"system": platform.system(), "arch": platform.machine(), "cpu": model or platform.processor() or None,
-                    "isa": isa, "cpus": os.cpu_count()}
-    return dict(_MACHINE)
+    return {k: list(v) if k == "isa" else v for k, v in _machine()}
 
 
 def machine_summary(machine: Mapping[str, Any] | None) -> str | None:
     """One line for tables and the audit: "AMD EPYC (x86_64, 2 CPUs; avx avx2 fma)"."""
     if not machine:
         return None
+    inner = [str(machine["arch"])] if machine.get("arch") else []
+    if machine.get("cpus"):
+        inner.append(f"{machine['cpus']} CPUs")
     isa = " ".join(machine.get("isa") or [])
-    inner = ", ".join(str(x) for x in (machine.get("arch"), f"{machine.get('cpus')} CPUs" if machine.get("cpus") else None) if x)
-    return f"{machine.get('cpu') or 'unknown CPU'} ({inner}{'; ' + isa if isa else ''})"
+    return f"{machine.get('cpu') or 'unknown CPU'} ({', '.join(inner)}{'; ' + isa if isa else ''})"
 
 
 def project_root() -> Path | None:
