@@ -2,9 +2,10 @@
 scaling selections) in one process, or under torchrun; one metrics file per run."""
 from ila.plumbing import job
 
-# Under torchrun (finetune.processes > 1) this process only launches the ranks,
-# which set their own torch threads: importing torch here would add ~1.2 s a job.
-with job(snakemake, torch=int(snakemake.config["finetune"].get("processes", 1)) == 1) as log:
+# No torch=True: ila.finetune.core.run_group sets torch's threads in whichever
+# process trains (this one, or each torchrun rank); a job that only launches
+# torchrun would import torch for nothing (~1.2 s).
+with job(snakemake) as log:
     from ila import models
     from ila.finetune import Execution, GroupSpec, RunSpec, launch
     from ila.lm.prompt import PromptTemplate
